@@ -1,0 +1,28 @@
+#!/bin/bash
+# Install what tandem needs to build, test and run its lab, from Debian's
+# packages. Idempotent: asks apt only for what is missing.
+set -euo pipefail
+
+packages=(
+    # build
+    gcc meson ninja-build pkg-config python3
+    libsystemd-dev liburing-dev
+    libcpg-dev libquorum-dev libvotequorum-dev libcmap-dev libcorosync-common-dev
+    libxml2-dev libjansson-dev libgnutls28-dev libcmocka-dev
+    # the lab: namespaces, links, cluster stack
+    iproute2 nftables corosync procps util-linux iputils-ping
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "scripts/deps.sh: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian starts corosync when the package is installed on a machine with
+# systemd; tandem's lab runs its own corosync per host and never needs the
+# machine's, so nothing is done about that here.

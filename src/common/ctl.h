@@ -1,0 +1,54 @@
+/* ctl.h: the control protocol between the `tandem` command and the daemons.
+ *
+ * A daemon listens on a unix socket under /run/tandem (mode 0600; only
+ * peers with uid 0 or the daemon's own uid are served). The wire format is documented in
+ * docs/control-protocol.md: each request is one line of JSON, an object
+ * with a string member "command" and an optional array of strings "args";
+ * each reply is one line of JSON, {"ok":true,"output":TEXT,...} or
+ * {"ok":false,"error":TEXT,"errno":N}. A connection may carry several
+ * request/reply pairs, strictly one after the other. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
+/* Longest request line a server accepts; longer ones get an error reply
+ * and the connection is closed. */
+#define CTL_REQUEST_MAX (1024 * 1024)
+
+/* A request handler: fills *ret_reply with a new reply object (built with
+ * ctl_reply_ok()/ctl_reply_error() or by hand) and returns 0, or returns a
+ * negative errno, which the server turns into an error reply. `command`
+ * and `args` point into `request` and live as long as it. */
+typedef int (*ctl_handler_t)(const char *command, json_t *args, json_t *request,
+                             json_t **ret_reply, void *userdata);
+
+struct ctl_server;
+
+/* Listen on `path` and serve requests on loop `e`, calling `handler` for
+ * each. Returns 0 and the server in *ret, or a negative errno
+ * (-EADDRINUSE when another daemon answers on that path). */
+int ctl_server_new(sd_event *e, const char *path, ctl_handler_t handler, void *userdata,
+                   struct ctl_server **ret);
+
+/* Close the listener and every connection and remove the socket file.
+ * NULL allowed. */
+void ctl_server_free(struct ctl_server *s);
+
+/* Number of open client connections (for tests and status). */
+unsigned ctl_server_connections(const struct ctl_server *s);
+
+/* Reply builders; both return a new reference or NULL on ENOMEM. */
+json_t *ctl_reply_ok(const char *output);
+json_t *ctl_reply_error(int error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Build a request object {"command":command,"args":[argv...]}.
+ * argc may be 0. Returns a new reference or NULL on ENOMEM. */
+json_t *ctl_request_new(const char *command, int argc, char *const *argv);
+
+/* Send `request` to the daemon at `path` and wait up to timeout_ms for its
+ * reply. Returns 0 and the reply in *ret_reply; -ENOENT/-ECONNREFUSED when
+ * no daemon listens there, -ETIMEDOUT, -EBADMSG for a reply that is not a
+ * JSON object with a boolean "ok". */
+int ctl_call(const char *path, json_t *request, int timeout_ms, json_t **ret_reply);

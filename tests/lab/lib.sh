@@ -1,0 +1,91 @@
+# lib.sh: what every lab test shares. Source it, then call lab_start N.
+# The lab is always taken down when the test ends, however it ends.
+set -euo pipefail
+
+TANDEM=${TANDEM:?TANDEM must name the tandem program to test}
+LAB_ROOT=/var/lib/tandem-lab
+
+say() { printf '%s: %s\n' "${0##*/}" "$*"; }
+fail() { printf '%s: FAIL: %s\n' "${0##*/}" "$*" >&2; exit 1; }
+
+need_root() {
+    if [ "$(id -u)" != 0 ]; then
+        say "SKIP: lab tests need root"
+        exit 77
+    fi
+}
+
+lab() { "$TANDEM" lab "$@"; }
+
+lab_cleanup() {
+    local rc=$?
+    if [ -d "$LAB_ROOT" ]; then
+        if [ $rc != 0 ]; then
+            say "test failed; lab status and logs before teardown:"
+            lab status || true
+            for log in "$LAB_ROOT"/hosts/*/log/*; do
+                [ -f "$log" ] && { echo "--- $log"; tail -n 15 "$log"; }
+            done
+        fi
+        lab down >/dev/null || say "lab down failed"
+    fi
+    exit $rc
+}
+
+lab_start() {
+    need_root
+    [ -d "$LAB_ROOT" ] && fail "a lab is up already before this test started"
+    trap lab_cleanup EXIT
+    lab up "$1"
+}
+
+# wait_until SECONDS WHAT CMD...: run CMD every half second until it
+# succeeds; fail naming WHAT after SECONDS.
+wait_until() {
+    local secs=$1 what=$2; shift 2
+    local tries=$((secs * 2))
+    while ! "$@" >/dev/null 2>&1; do
+        tries=$((tries - 1))
+        [ $tries -le 0 ] && fail "timed out after ${secs}s waiting for: $what"
+        sleep 0.5
+    done
+}
+
+# quorum_of NODE: corosync-quorumtool's status of NODE (machine-readable).
+quorum_of() { lab exec "$1" -- corosync-quorumtool -s -p 2>/dev/null || true; }
+
+# is_quorate NODE, members_are NODE "name name ...": checks on corosync's
+# own view, read with corosync's own tool.
+is_quorate() { quorum_of "$1" | grep -q '^Quorate: *Yes'; }
+not_quorate() { quorum_of "$1" | grep -q '^Quorate: *No'; }
+members_of() {
+    lab exec "$1" -- corosync-quorumtool -l 2>/dev/null | sed 's/ (local)$//' | awk '$1 ~ /^[0-9]+$/ { print $NF }' | sort | xargs
+}
+members_are() { [ "$(members_of "$1")" = "$2" ]; }
+
+# proc_live /proc/PID: whether that process runs (exists and is not a
+# zombie: a zombie has exited, only its parent has not collected it yet,
+# and the machine's own init may take seconds to do that).
+proc_live() {
+    local stat
+    stat=$(cat "$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [ "${stat%% *}" != Z ]
+}
+
+# procs_in_pidns NS: /proc entries of the running processes in PID
+# namespace NS (as readlink /proc/PID/ns/pid prints it).
+procs_in_pidns() {
+    local p
+    for p in /proc/[0-9]*; do
+        if [ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$1" ] && proc_live "$p"; then echo "$p"; fi
+    done
+}
+
+# live_namespaces TYPE: the namespaces of that type with a running process.
+live_namespaces() {
+    local p
+    for p in /proc/[0-9]*; do
+        proc_live "$p" && readlink "$p/ns/$1" 2>/dev/null
+    done | sort -u
+}
