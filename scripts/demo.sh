@@ -20,4 +20,5 @@ tandem lab status
 tandem lab exec alice -- corosync-quorumtool -s
 tandem lab exec alice -- tandem status
 tandem lab exec bob -- tandem disk status
+trap - EXIT
 tandem lab down

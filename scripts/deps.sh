@@ -11,6 +11,10 @@ packages=(
     libxml2-dev libjansson-dev libgnutls28-dev libcmocka-dev
     # the lab: namespaces, links, cluster stack
     iproute2 nftables corosync procps util-linux iputils-ping
+    # real NBD clients for the storage tests
+    qemu-utils libnbd-bin fio
+    # fuzz targets (libFuzzer)
+    clang libclang-rt-14-dev
 )
 
 missing=()

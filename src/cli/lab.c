@@ -14,7 +14,8 @@ static void lab_usage(FILE *f) {
                 "Usage: tandem lab COMMAND\n\n"
                 "  up N                  create N hosts (alice, bob, ...) and start corosync and\n"
                 "                        tandem on each; returns when the cluster is quorate\n"
-                "  exec NODE -- CMD...   run a command on a host\n"
+                "  exec NODE -- CMD...   run a command on a host (exit status: the command's,\n"
+                "                        or 125 when it could not be run there)\n"
                 "  cut NODE [PEER]       drop all traffic between NODE and PEER (or everyone)\n"
                 "  heal [NODE]           undo the cuts of NODE (or all cuts)\n"
                 "  crash NODE            kill every process of NODE at once (power loss)\n"
@@ -90,8 +91,10 @@ int cli_lab(int argc, char **argv) {
                         fprintf(stderr, "tandem lab exec: no command given (tandem lab exec NODE -- CMD...)\n");
                         return 2;
                 }
+                /* 125 as env(1) and timeout(1) use it: the lab could not run
+                 * the command; anything else is the command's own status. */
                 int r = lab_exec(argv[1], argv + first);
-                return r < 0 ? 1 : r;
+                return r < 0 ? 125 : r;
         }
         fprintf(stderr, "tandem lab: unknown command '%s'\n", cmd);
         lab_usage(stderr);
