@@ -1,6 +1,7 @@
 #!/bin/bash
-# Configure (once) and build tandem in build/ (and, with --asan, the
-# sanitizer build in build-asan/). Warnings are errors under CI=true.
+# Configure (once) and build tandem in build/; with --asan also the
+# ASan+UBSan build in build-asan/, with --fuzz the libFuzzer build (clang)
+# in build-fuzz/. Warnings are errors under CI=true.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,15 +10,19 @@ werror=false
 
 setup() {
     local dir=$1; shift
-    if [ ! -f "$dir/build.ninja" ]; then
-        meson setup "$dir" -Dwerror=$werror "$@" >/dev/null
-    else
-        meson configure "$dir" -Dwerror=$werror >/dev/null
-    fi
-    ninja -C "$dir" >/dev/null
+    local reconfigure=
+    # --reconfigure: modules are picked up by file name at configure time.
+    [ -f "$dir/build.ninja" ] && reconfigure=--reconfigure
+    meson setup $reconfigure "$dir" -Dwerror=$werror "$@" > "$dir.setup.log" 2>&1 ||
+        { cat "$dir.setup.log"; exit 1; }
+    ninja -C "$dir" > "$dir.ninja.log" 2>&1 || { cat "$dir.ninja.log"; exit 1; }
 }
 
 setup build --prefix=/usr
-if [ "${1:-}" = --asan ]; then
-    setup build-asan --prefix=/usr -Db_sanitize=address,undefined -Db_lundef=false
-fi
+for opt in "$@"; do
+    case $opt in
+    --asan) setup build-asan --prefix=/usr -Db_sanitize=address,undefined -Db_lundef=false ;;
+    --fuzz) CC=clang setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false ;;
+    *) echo "build.sh: unknown option $opt" >&2; exit 2 ;;
+    esac
+done

@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/deps.sh || exit 1
-bash scripts/build.sh --asan || exit 1
+bash scripts/build.sh --asan --fuzz || exit 1
 
 status=0
 # Unit, daemon and lab tests on the normal build.
@@ -14,5 +14,9 @@ meson test -C build --print-errorlogs || status=1
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     meson test -C build-asan --suite unit --print-errorlogs || status=1
 
-python3 scripts/summary.py build/meson-logs/testlog.json build-asan/meson-logs/testlog.json || status=1
+# Every fuzz target, briefly (FUZZ_SECONDS each, default 20).
+meson test -C build-fuzz --suite fuzz --print-errorlogs || status=1
+
+python3 scripts/summary.py build/meson-logs/testlog.json build-asan/meson-logs/testlog.json \
+    build-fuzz/meson-logs/testlog.json || status=1
 exit $status

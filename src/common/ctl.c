@@ -109,37 +109,58 @@ static int conn_queue_reply(struct ctl_conn *c, json_t *reply) {
         return r;
 }
 
-static json_t *dispatch_line(struct ctl_server *s, const char *line) {
+json_t *ctl_request_parse(const char *line, json_t **ret_error_reply) {
         json_error_t jerr;
-        json_t *req, *cmd, *args, *reply = NULL;
-        int r;
+        json_t *req, *cmd, *args, *a;
+        size_t i;
 
+        *ret_error_reply = NULL;
         req = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
-        if (!req)
-                return ctl_reply_error(EBADMSG, "request is not valid JSON (column %d): %s",
-                                       jerr.column, jerr.text);
+        if (!req) {
+                *ret_error_reply = ctl_reply_error(EBADMSG, "request is not valid JSON (column %d): %s",
+                                                   jerr.column, jerr.text);
+                return NULL;
+        }
         cmd = json_object_get(req, "command");
         args = json_object_get(req, "args");
         if (!json_is_object(req) || !json_is_string(cmd))
-                reply = ctl_reply_error(EBADMSG, "request must be an object with a string \"command\"");
+                *ret_error_reply = ctl_reply_error(EBADMSG,
+                                                   "request must be an object with a string \"command\"");
         else if (args && !json_is_array(args))
-                reply = ctl_reply_error(EBADMSG, "request member \"args\" must be an array of strings");
-        else {
-                size_t i;
-                json_t *a;
+                *ret_error_reply = ctl_reply_error(EBADMSG,
+                                                   "request member \"args\" must be an array of strings");
+        else
                 json_array_foreach(args, i, a)
                         if (!json_is_string(a)) {
-                                reply = ctl_reply_error(EBADMSG, "request argument %zu is not a string", i);
+                                *ret_error_reply = ctl_reply_error(EBADMSG,
+                                                                   "request argument %zu is not a string", i);
                                 break;
                         }
+        if (*ret_error_reply) {
+                json_decref(req);
+                return NULL;
         }
-        if (!reply) {
-                _cleanup_(json_decrefp) json_t *empty = args ? NULL : json_array();
-                r = s->handler(json_string_value(cmd), args ? args : empty, req, &reply, s->userdata);
-                if (r < 0) {
-                        json_decref(reply);
-                        reply = ctl_reply_error(r, "%s failed: %s", json_string_value(cmd), strerror(-r));
-                }
+        if (!args && json_object_set_new(req, "args", json_array()) < 0) {
+                json_decref(req);
+                *ret_error_reply = ctl_reply_error(ENOMEM, "out of memory");
+                return NULL;
+        }
+        return req;
+}
+
+static json_t *dispatch_line(struct ctl_server *s, const char *line) {
+        json_t *req, *reply = NULL;
+        const char *cmd;
+        int r;
+
+        req = ctl_request_parse(line, &reply);
+        if (!req)
+                return reply;
+        cmd = json_string_value(json_object_get(req, "command"));
+        r = s->handler(cmd, json_object_get(req, "args"), req, &reply, s->userdata);
+        if (r < 0) {
+                json_decref(reply);
+                reply = ctl_reply_error(r, "%s failed: %s", cmd, strerror(-r));
         }
         json_decref(req);
         return reply;

@@ -47,6 +47,12 @@ json_t *ctl_reply_error(int error, const char *fmt, ...) __attribute__((format(p
  * argc may be 0. Returns a new reference or NULL on ENOMEM. */
 json_t *ctl_request_new(const char *command, int argc, char *const *argv);
 
+/* Parse and check one request line. Returns the request object (a new
+ * reference; "args" is always present, as an array of strings), or NULL
+ * with *ret_error_reply set to the error reply that names what is wrong.
+ * Never trusts `line`: this is the server's whole input validation. */
+json_t *ctl_request_parse(const char *line, json_t **ret_error_reply);
+
 /* Send `request` to the daemon at `path` and wait up to timeout_ms for its
  * reply. Returns 0 and the reply in *ret_reply; -ENOENT/-ECONNREFUSED when
  * no daemon listens there, -ETIMEDOUT, -EBADMSG for a reply that is not a
