@@ -220,16 +220,21 @@ static int on_conn_io(sd_event_source *src, int fd, uint32_t revents, void *user
          * to this one has been written, so replies keep request order. */
         while (c->out.len == 0 && !c->closing) {
                 char *nl = memchr(c->in.data ? c->in.data : "", '\n', c->in.len);
-                if (!nl) {
-                        if (c->in.len > CTL_REQUEST_MAX) {
-                                if (conn_queue_reply(c, ctl_reply_error(EMSGSIZE,
-                                                "request longer than %d bytes", CTL_REQUEST_MAX)) < 0)
-                                        goto drop;
-                                c->closing = true;
-                                buf_free(&c->in);
-                        }
+                size_t line_len = nl ? (size_t) (nl - c->in.data) : c->in.len;
+
+                /* Checked on the line, not on what one read happened to
+                 * bring: a newline just past the limit must not let an
+                 * oversized line through. */
+                if (line_len > CTL_REQUEST_MAX) {
+                        if (conn_queue_reply(c, ctl_reply_error(EMSGSIZE,
+                                        "request longer than %d bytes", CTL_REQUEST_MAX)) < 0)
+                                goto drop;
+                        c->closing = true;
+                        buf_free(&c->in);
                         break;
                 }
+                if (!nl)
+                        break;
                 *nl = '\0';
                 if (conn_queue_reply(c, dispatch_line(c->server, c->in.data)) < 0)
                         goto drop;
@@ -340,7 +345,7 @@ int ctl_call(const char *path, json_t *request, int timeout_ms, json_t **ret_rep
         json_t *reply;
         int r;
 
-        r = sock_unix_connect(path, &fd);
+        r = sock_unix_connect_timeout(path, timeout_ms, &fd);
         if (r < 0)
                 return r;
         text = json_dumps(request, JSON_COMPACT);

@@ -424,3 +424,36 @@ int sock_peer_uid(int fd, uid_t *ret_uid) {
         *ret_uid = cred.uid;
         return 0;
 }
+
+int sock_unix_connect_timeout(const char *path, int timeout_ms, int *ret_fd) {
+        _cleanup_close_ int fd = -1;
+        struct sockaddr_un sa;
+        socklen_t len;
+        int r;
+
+        r = unix_addr(path, &sa, &len);
+        if (r < 0)
+                return r;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        /* A listener that does not accept blocks connect() once its
+         * backlog is full; SO_SNDTIMEO bounds that wait (and makes it end
+         * with EAGAIN). A zero timeval would mean "forever". */
+        if (timeout_ms >= 0) {
+                struct timeval tv = { .tv_sec = timeout_ms / 1000,
+                                      .tv_usec = (timeout_ms % 1000) * 1000 };
+                if (timeout_ms == 0)
+                        tv.tv_usec = 1;
+                if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+                        return -errno;
+        }
+        while (connect(fd, (struct sockaddr *) &sa, len) < 0) {
+                if (errno == EAGAIN)
+                        return -ETIMEDOUT;
+                if (errno != EINTR)
+                        return -errno;
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}

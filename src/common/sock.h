@@ -23,6 +23,10 @@ int sock_unix_listen(const char *path, int backlog, mode_t mode, int *ret_fd);
 /* Connects a blocking AF_UNIX stream socket to path. */
 int sock_unix_connect(const char *path, int *ret_fd);
 
+/* Likewise, giving up with -ETIMEDOUT after timeout_ms (negative: never)
+ * when the listener's backlog is full. */
+int sock_unix_connect_timeout(const char *path, int timeout_ms, int *ret_fd);
+
 /* Parses a drbd.conf style address: "IPv4:PORT", "[IPv6]:PORT",
  * "ipv4 IPv4:PORT" or "ipv6 [IPv6]:PORT". An IPv6 address may carry a
  * "%ifname" or "%index" scope. The port is 0..65535. -EINVAL on anything
