@@ -12,7 +12,7 @@ packages=(
     # the lab: namespaces, links, cluster stack
     iproute2 nftables corosync procps util-linux iputils-ping
     # real NBD clients for the storage tests
-    qemu-utils libnbd-bin fio
+    qemu-utils libnbd-bin fio python3-libnbd
     # fuzz targets (libFuzzer)
     clang libclang-rt-14-dev
 )

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "config.h"
+#include "build-config.h"
 #include "ctl.h"
 #include "util.h"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "build-config.h"
 #include "daemon.h"
 #include "log.h"
 #include "util.h"
@@ -72,7 +72,7 @@ int daemon_start(const struct daemon_options *o, ctl_handler_t handler, void *us
                 if (r < 0)
                         return log_error_errno(r, "cannot create %s: %m", dir);
         }
-        r = event_new_daemon_loop(&loop);
+        r = event_new_daemon_loop_with_stop(&loop, o->on_stop, o->stop_userdata);
         if (r < 0)
                 return log_error_errno(r, "cannot set up the event loop: %m");
         r = ctl_server_new(loop, o->socket_path, handler, userdata, ret_ctl);

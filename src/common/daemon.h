@@ -11,6 +11,10 @@ struct daemon_options {
         const char *summary;      /* one line for --help */
         const char *config_path;  /* defaults set by the caller, may be NULL */
         const char *socket_path;
+        /* Optional: called on SIGTERM/SIGINT instead of exiting at once;
+         * it calls sd_event_exit() when the daemon has stopped cleanly. */
+        void (*on_stop)(sd_event *e, void *userdata);
+        void *stop_userdata;
 };
 
 /* Parse -c/--config, -s/--socket, -l/--log-level, -h/--help, --version.

@@ -10,6 +10,12 @@
  * Returns 0 and a new reference in *ret_loop, or a negative errno. */
 int event_new_daemon_loop(sd_event **ret_loop);
 
+/* The same, but SIGTERM/SIGINT call on_stop(loop, userdata) instead, which
+ * starts an orderly stop and calls sd_event_exit() itself when done (a
+ * second signal while stopping exits at once). */
+int event_new_daemon_loop_with_stop(sd_event **ret_loop, void (*on_stop)(sd_event *e, void *userdata),
+                                    void *userdata);
+
 /* Cleanup helper: drops a loop reference, NULL allowed. */
 static inline void event_unrefp(sd_event **e) {
         if (e && *e)

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "config.h"
+#include "build-config.h"
 #include "ctl.h"
 #include "host.h"
 #include "lab.h"
