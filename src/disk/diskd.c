@@ -1,53 +1,100 @@
-/* diskd.c: tandem-diskd, the replicated volume daemon.
- * This file holds main() and the control-socket dispatch. Resources,
- * replication and the NBD export arrive as their own modules. */
+/* diskd.c: tandem-diskd, the replicated volume daemon: main(), the io_uring
+ * ring, the control socket (commands in control.c) and an orderly stop on
+ * SIGTERM that lets writes in flight finish and records a clean shutdown
+ * in every volume's metadata. */
 #include <errno.h>
+#include <string.h>
 
+#include "control.h"
 #include "daemon.h"
+#include "io.h"
 #include "log.h"
 #include "util.h"
 
-struct diskd {
+#define IO_RING_DEPTH 256
+#define STOP_POLL_USEC (100 * 1000ULL)
+#define STOP_TIMEOUT_USEC (10 * 1000 * 1000ULL)
+
+struct diskd_main {
         struct daemon_options opts;
+        struct diskd d;
+        uint64_t stop_started;
 };
 
-static int diskd_status(struct diskd *d, json_t **ret_reply) {
-        /* drbd.conf parsing is the next step of the storage layer; until it
-         * lands no resource can be configured. */
-        *ret_reply = ctl_reply_ok("no resources configured\n");
-        return *ret_reply ? 0 : -ENOMEM;
+static int on_stop_tick(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct diskd_main *m = userdata;
+        const char *name;
+        struct resource *r;
+        bool busy = false;
+
+        HASHMAP_FOREACH(name, r, m->d.resources, it)
+                busy |= r->writes_in_flight > 0;
+        if (busy && usec - m->stop_started < STOP_TIMEOUT_USEC) {
+                (void) sd_event_source_set_time_relative(s, STOP_POLL_USEC);
+                return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        }
+        if (busy)
+                log_warning("writes still in flight after %llu s; stopping anyway",
+                            (unsigned long long) (STOP_TIMEOUT_USEC / 1000000));
+        diskd_shutdown(&m->d);
+        /* A floating source: the loop owns it and frees it at the end. */
+        (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
-static int on_request(const char *command, json_t *args, json_t *request, json_t **ret_reply,
-                      void *userdata) {
-        struct diskd *d = userdata;
+static void on_stop(sd_event *e, void *userdata) {
+        struct diskd_main *m = userdata;
+        const char *name;
+        struct resource *r;
 
-        if (streq(command, "status"))
-                return diskd_status(d, ret_reply);
-        if (streq(command, "ping"))
-                *ret_reply = daemon_ping_reply(&d->opts);
-        else
-                *ret_reply = ctl_reply_error(EOPNOTSUPP, "tandem-diskd: unknown command '%s'", command);
-        return *ret_reply ? 0 : -ENOMEM;
+        log_info("stopping: closing NBD clients, waiting for writes in flight");
+        HASHMAP_FOREACH(name, r, m->d.resources, it)
+                resource_stop_export(r);
+        m->stop_started = (uint64_t) now_usec(CLOCK_MONOTONIC);
+        if (sd_event_add_time_relative(e, NULL, CLOCK_MONOTONIC, 0, 0, on_stop_tick, m) < 0)
+                sd_event_exit(e, 1);
 }
 
 int main(int argc, char **argv) {
-        struct diskd d = {
+        static struct diskd_main m = {
                 .opts = {
                         .name = "tandem-diskd",
                         .summary = "Replicated volume daemon of tandem.",
                         .config_path = "/etc/tandem/disk.conf",
                         .socket_path = "/run/tandem/diskd.sock",
+                        .on_stop = on_stop,
+                        .stop_userdata = &m,
                 },
         };
+        _cleanup_free_ char *run_dir = NULL;
         struct ctl_server *ctl;
+        struct io_ring *ring;
         sd_event *loop;
         int r;
 
-        r = daemon_parse_options(&d.opts, argc, argv);
+        r = daemon_parse_options(&m.opts, argc, argv);
         if (r <= 0)
                 return r < 0 ? 2 : 0;
-        if (daemon_start(&d.opts, on_request, &d, &loop, &ctl) < 0)
+        /* NBD sockets go beside the control socket. */
+        run_dir = strdup(m.opts.socket_path);
+        if (!run_dir)
                 return 1;
-        return daemon_run(&d.opts, loop, ctl);
+        if (strrchr(run_dir, '/'))
+                *strrchr(run_dir, '/') = '\0';
+        if (daemon_start(&m.opts, diskd_handle_request, &m.d, &loop, &ctl) < 0)
+                return 1;
+        r = io_ring_new(loop, IO_RING_DEPTH, &ring);
+        if (r < 0) {
+                log_error_errno(r, "cannot set up io_uring: %m");
+                return 1;
+        }
+        r = diskd_init(&m.d, loop, ring, m.opts.config_path, *run_dir ? run_dir : ".");
+        if (r < 0) {
+                log_error_errno(r, "cannot initialize: %m");
+                return 1;
+        }
+        log_info("host name %s, configuration %s", m.d.env.hostname, m.opts.config_path);
+        r = daemon_run(&m.opts, loop, ctl);
+        io_ring_free(ring);
+        return r;
 }

@@ -29,6 +29,7 @@ lab_cleanup() {
         fi
         lab down >/dev/null || say "lab down failed"
     fi
+    [ -n "${WORK:-}" ] && rm -rf "$WORK"
     exit $rc
 }
 
@@ -89,3 +90,59 @@ live_namespaces() {
         proc_live "$p" && readlink "$p/ns/$1" 2>/dev/null
     done | sort -u
 }
+
+# ---- replicated volumes ----
+
+# disk_conf PROTOCOL [NET_EXTRA]: a two-host resource r0 of one 64 MiB
+# volume whose backing file is in each host's private /var/lib/tandem.
+disk_conf() {
+    cat <<CONF
+# written by ${0##*/}
+resource r0 {
+    net {
+        protocol $1;
+        connect-int 1;
+        ping-int 1;
+        ${2:-}
+    }
+    volume 0 {
+        device /dev/drbd0;
+        disk /var/lib/tandem/r0.img;
+        meta-disk internal;
+    }
+    on alice {
+        address 198.51.100.1:7789;
+        node-id 0;
+    }
+    on bob {
+        address 198.51.100.2:7789;
+        node-id 1;
+    }
+}
+CONF
+}
+
+# disk_up HOST...: install $WORK/disk.conf, make a 64 MiB backing file,
+# create-md and bring r0 up on each host.
+disk_up() {
+    local h
+    for h in "$@"; do
+        lab exec "$h" -- sh -c "cp '$WORK/disk.conf' /etc/tandem/disk.conf &&
+            truncate -s 64M /var/lib/tandem/r0.img &&
+            '$TANDEM' disk create-md r0 >/dev/null && '$TANDEM' disk up r0" ||
+            fail "bringing r0 up on $h failed"
+    done
+}
+
+disk_status() { lab exec "$1" -- "$TANDEM" disk status r0 2>/dev/null || true; }
+# is_uptodate HOST: r0's disk is UpToDate and in sync with its peer.
+in_sync() {
+    local s
+    s=$(disk_status "$1")
+    echo "$s" | grep -q '^  disk:UpToDate' && echo "$s" | grep -q 'replication:Established peer-disk:UpToDate'
+}
+disk_is() { disk_status "$1" | grep -q "^  disk:$2"; }
+
+# work directory shared with the hosts (the machine's /tmp is theirs too)
+WORK=$(mktemp -d /tmp/tandem-test.XXXXXX)
+trap_work_cleanup() { rm -rf "$WORK"; }

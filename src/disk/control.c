@@ -1,0 +1,309 @@
+/* control.c: the commands of tandem-diskd's control socket. Each command
+ * takes a resource name (or "all") and optional flags as arguments; the
+ * configuration file is read anew for `up`, as drbdadm reads drbd.conf at
+ * every call. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "control.h"
+#include "ctl.h"
+#include "log.h"
+#include "util.h"
+
+int diskd_init(struct diskd *d, sd_event *loop, struct io_ring *ring, const char *config_path,
+               const char *run_dir) {
+        struct utsname u;
+
+        memset(d, 0, sizeof(*d));
+        d->env.loop = loop;
+        d->env.ring = ring;
+        d->env.run_dir = run_dir;
+        d->config_path = config_path;
+        if (uname(&u) < 0)
+                return -errno;
+        snprintf(d->env.hostname, sizeof(d->env.hostname), "%s", u.nodename);
+        d->resources = hashmap_new(NULL);
+        return d->resources ? 0 : -ENOMEM;
+}
+
+void diskd_shutdown(struct diskd *d) {
+        char err[512];
+        const char *name;
+        struct resource *r;
+        bool busy = true;
+
+        /* Going down with the daemon: close the NBD clients, let the writes
+         * in flight finish (bounded), then demote and detach cleanly so the
+         * metadata records a clean shutdown. */
+        HASHMAP_FOREACH(name, r, d->resources, it) {
+                if (r->nbd_clients > 0)
+                        log_warning("%s: stopping while %u NBD client(s) are connected", name, r->nbd_clients);
+                resource_stop_export(r);
+        }
+        for (int i = 0; busy && i < 100; i++) {
+                busy = false;
+                HASHMAP_FOREACH(name, r, d->resources, it2)
+                        busy |= r->writes_in_flight > 0;
+                if (busy)
+                        (void) sd_event_run(d->env.loop, 100 * 1000);
+        }
+        HASHMAP_FOREACH(name, r, d->resources, it3)
+                if (resource_down(r, err, sizeof(err)) < 0)
+                        log_warning("%s: not cleanly down: %s", name, err);
+        hashmap_free(d->resources);
+        d->resources = NULL;
+}
+
+/* Arguments of a command: one resource name (or "all") and flags. */
+struct cmd_args {
+        const char *resource;
+        bool all;
+        bool force;
+        bool json;
+        bool verbose;
+};
+
+static json_t *parse_args(const char *command, json_t *args, struct cmd_args *a, bool need_resource) {
+        size_t i;
+        json_t *arg;
+
+        memset(a, 0, sizeof(*a));
+        json_array_foreach(args, i, arg) {
+                const char *s = json_string_value(arg);
+                if (streq(s, "--force"))
+                        a->force = true;
+                else if (streq(s, "--json"))
+                        a->json = true;
+                else if (streq(s, "--verbose") || streq(s, "-v"))
+                        a->verbose = true;
+                else if (s[0] == '-')
+                        return ctl_reply_error(EINVAL, "%s: unknown option '%s'", command, s);
+                else if (a->resource)
+                        return ctl_reply_error(EINVAL, "%s: more than one resource given ('%s', '%s')",
+                                               command, a->resource, s);
+                else
+                        a->resource = s;
+        }
+        if (need_resource && !a->resource)
+                return ctl_reply_error(EINVAL, "%s: which resource? (a name or 'all')", command);
+        a->all = a->resource && streq(a->resource, "all");
+        return NULL;
+}
+
+static json_t *load_config(struct diskd *d, struct disk_config **ret) {
+        struct disk_config_error err;
+        int r = disk_config_load(d->config_path, NULL, ret, &err);
+        if (r < 0)
+                return ctl_reply_error(r, "%s", err.message);
+        return NULL;
+}
+
+typedef int (*res_op_t)(struct resource *r, bool force, char *err, size_t err_size);
+
+static int op_attach(struct resource *r, bool force, char *err, size_t n) { return resource_attach(r, err, n); }
+static int op_detach(struct resource *r, bool force, char *err, size_t n) { return resource_detach(r, err, n); }
+static int op_connect(struct resource *r, bool force, char *err, size_t n) { return resource_connect(r, err, n); }
+static int op_disconnect(struct resource *r, bool force, char *err, size_t n) { return resource_disconnect(r, err, n); }
+static int op_primary(struct resource *r, bool force, char *err, size_t n) { return resource_primary(r, force, err, n); }
+static int op_secondary(struct resource *r, bool force, char *err, size_t n) { return resource_secondary(r, err, n); }
+
+static const struct {
+        const char *name;
+        res_op_t op;
+} res_ops[] = {
+        { "attach", op_attach },
+        { "detach", op_detach },
+        { "connect", op_connect },
+        { "disconnect", op_disconnect },
+        { "primary", op_primary },
+        { "secondary", op_secondary },
+};
+
+/* Run op on one resource that is up, or on all of them. */
+static json_t *run_on_resources(struct diskd *d, const char *command, const struct cmd_args *a, res_op_t op) {
+        _cleanup_buf_ struct buf errors = BUF_INIT;
+        char err[1024];
+        int first_error = 0;
+
+        if (!a->all) {
+                struct resource *r = hashmap_get(d->resources, a->resource);
+                if (!r)
+                        return ctl_reply_error(ENOENT, "%s: resource %s is not up ('tandem disk up %s' first)",
+                                               command, a->resource, a->resource);
+                err[0] = '\0';
+                int k = op(r, a->force, err, sizeof(err));
+                if (k < 0)
+                        return ctl_reply_error(k, "%s", *err ? err : strerror(-k));
+                return ctl_reply_ok("");
+        }
+        const char *name;
+        struct resource *r;
+        HASHMAP_FOREACH(name, r, d->resources, it) {
+                err[0] = '\0';
+                int k = op(r, a->force, err, sizeof(err));
+                if (k < 0) {
+                        if (!first_error)
+                                first_error = k;
+                        (void) buf_printf(&errors, "%s%s", errors.len ? "\n" : "", *err ? err : strerror(-k));
+                }
+        }
+        if (first_error)
+                return ctl_reply_error(first_error, "%s", errors.data);
+        return ctl_reply_ok("");
+}
+
+static json_t *cmd_up(struct diskd *d, const struct cmd_args *a) {
+        _cleanup_buf_ struct buf errors = BUF_INIT;
+        struct disk_config *c = NULL;
+        json_t *fail;
+        char err[1024];
+        int first_error = 0;
+
+        fail = load_config(d, &c);
+        if (fail)
+                return fail;
+        for (size_t i = 0; i < c->n_resources; i++) {
+                const char *name = c->resources[i]->name;
+                struct disk_config *mine = NULL;
+                struct resource *r;
+                int k;
+
+                if (!a->all && !streq(name, a->resource))
+                        continue;
+                if (hashmap_contains(d->resources, name)) {
+                        if (a->all)
+                                continue;
+                        disk_config_free(c);
+                        return ctl_reply_error(EALREADY, "up: %s is up already", name);
+                }
+                /* Each resource keeps the configuration it was started with. */
+                fail = load_config(d, &mine);
+                if (fail) {
+                        disk_config_free(c);
+                        return fail;
+                }
+                err[0] = '\0';
+                k = resource_up(&d->env, mine, name, &r, err, sizeof(err));
+                if (k >= 0)
+                        k = hashmap_put(d->resources, name, r);
+                if (k < 0) {
+                        log_error("%s", err);
+                        if (!first_error)
+                                first_error = k;
+                        (void) buf_printf(&errors, "%s%s", errors.len ? "\n" : "", *err ? err : strerror(-k));
+                } else
+                        log_info("%s: up", name);
+                if (!a->all)
+                        break;
+        }
+        bool found = a->all || disk_config_find_resource(c, a->resource);
+        disk_config_free(c);
+        if (!found)
+                return ctl_reply_error(ENOENT, "up: no resource '%s' in %s", a->resource, d->config_path);
+        if (first_error)
+                return ctl_reply_error(first_error, "%s", errors.data);
+        return ctl_reply_ok("");
+}
+
+static json_t *cmd_down(struct diskd *d, const struct cmd_args *a) {
+        _cleanup_buf_ struct buf errors = BUF_INIT;
+        char err[1024];
+        int first_error = 0;
+        const char *name;
+        struct resource *r;
+
+        HASHMAP_FOREACH(name, r, d->resources, it) {
+                if (!a->all && !streq(name, a->resource))
+                        continue;
+                _cleanup_free_ char *key = strdup(name);
+                err[0] = '\0';
+                int k = resource_down(r, err, sizeof(err));
+                if (k < 0) {
+                        if (!first_error)
+                                first_error = k;
+                        (void) buf_printf(&errors, "%s%s", errors.len ? "\n" : "", *err ? err : strerror(-k));
+                        continue;
+                }
+                if (key)
+                        hashmap_remove(d->resources, key);
+        }
+        if (!a->all && !first_error && hashmap_contains(d->resources, a->resource))
+                return ctl_reply_error(EIO, "down: %s did not go down", a->resource);
+        if (first_error)
+                return ctl_reply_error(first_error, "%s", errors.data);
+        return ctl_reply_ok("");
+}
+
+static json_t *cmd_status(struct diskd *d, const struct cmd_args *a) {
+        _cleanup_buf_ struct buf out = BUF_INIT;
+        const char *name;
+        struct resource *r;
+        json_t *list;
+
+        if (a->resource && !a->all && !hashmap_contains(d->resources, a->resource))
+                return ctl_reply_error(ENOENT, "%s: no such resource (it is not up)", a->resource);
+        if (a->json) {
+                list = json_array();
+                HASHMAP_FOREACH(name, r, d->resources, it)
+                        if (!a->resource || a->all || streq(name, a->resource))
+                                json_array_append_new(list, resource_status_json(r));
+                _cleanup_free_ char *text = json_dumps(list, JSON_INDENT(2));
+                json_t *reply = ctl_reply_ok(text ? text : "[]");
+                if (reply) {
+                        buf_clear(&out);
+                        json_object_set_new(reply, "resources", list);
+                        /* "output" is the same text plus a newline for the CLI */
+                        _cleanup_free_ char *withnl = strjoin(text ? text : "[]", "\n", NULL);
+                        json_object_set_new(reply, "output", json_string(withnl ? withnl : ""));
+                } else
+                        json_decref(list);
+                return reply;
+        }
+        if (hashmap_size(d->resources) == 0)
+                return ctl_reply_ok("no resources configured\n");
+        HASHMAP_FOREACH(name, r, d->resources, it)
+                if (!a->resource || a->all || streq(name, a->resource)) {
+                        if (out.len)
+                                (void) buf_putc(&out, '\n');
+                        (void) resource_status_text(r, a->verbose, &out);
+                }
+        return ctl_reply_ok(out.data ? out.data : "");
+}
+
+int diskd_handle_request(const char *command, json_t *args, json_t *request, json_t **ret_reply,
+                         void *userdata) {
+        struct diskd *d = userdata;
+        struct cmd_args a;
+        json_t *reply;
+
+        if (streq(command, "ping")) {
+                *ret_reply = json_pack("{s:b,s:s,s:s,s:i}", "ok", 1, "output", "", "daemon", "tandem-diskd",
+                                       "pid", (int) getpid());
+                return *ret_reply ? 0 : -ENOMEM;
+        }
+        if (streq(command, "status")) {
+                reply = parse_args(command, args, &a, false);
+                *ret_reply = reply ? reply : cmd_status(d, &a);
+                return *ret_reply ? 0 : -ENOMEM;
+        }
+        if (streq(command, "up") || streq(command, "down")) {
+                reply = parse_args(command, args, &a, true);
+                *ret_reply = reply ? reply : streq(command, "up") ? cmd_up(d, &a) : cmd_down(d, &a);
+                return *ret_reply ? 0 : -ENOMEM;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(res_ops); i++)
+                if (streq(command, res_ops[i].name)) {
+                        reply = parse_args(command, args, &a, true);
+                        if (!reply && a.force && res_ops[i].op != op_primary)
+                                reply = ctl_reply_error(EINVAL, "%s: --force is for primary only", command);
+                        *ret_reply = reply ? reply : run_on_resources(d, command, &a, res_ops[i].op);
+                        return *ret_reply ? 0 : -ENOMEM;
+                }
+        *ret_reply = ctl_reply_error(EOPNOTSUPP, "tandem-diskd: unknown command '%s'", command);
+        return *ret_reply ? 0 : -ENOMEM;
+}

@@ -1,0 +1,26 @@
+/* control.h: tandem-diskd's control commands (up, down, primary, status,
+ * ...) behind its control socket; the protocol is docs/control-protocol.md,
+ * the commands are listed there too. */
+#pragma once
+
+#include <jansson.h>
+
+#include "hashmap.h"
+#include "resource.h"
+
+struct diskd {
+        struct diskd_env env;
+        const char *config_path;
+        struct hashmap *resources;  /* name -> struct resource*, in `up` order */
+};
+
+/* Set up d (hostname, resources map). */
+int diskd_init(struct diskd *d, sd_event *loop, struct io_ring *ring, const char *config_path,
+               const char *run_dir);
+
+/* Take every resource down (at daemon exit), as cleanly as it can. */
+void diskd_shutdown(struct diskd *d);
+
+/* The ctl_handler_t of the daemon. */
+int diskd_handle_request(const char *command, json_t *args, json_t *request, json_t **ret_reply,
+                         void *userdata);

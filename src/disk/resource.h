@@ -1,0 +1,86 @@
+/* resource.h: a replicated resource on this node: its role, its volumes,
+ * its connection to the peer and, while Primary, its NBD export.
+ * State machines and the write path: docs/disk-states.md. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "buf.h"
+#include "disk_config.h"
+#include "io.h"
+#include "volume.h"
+
+/* What every resource of the daemon shares. */
+struct diskd_env {
+        sd_event *loop;
+        struct io_ring *ring;
+        const char *run_dir;        /* /run/tandem: control and NBD sockets */
+        char hostname[256];         /* matched against "on HOST" */
+};
+
+enum res_role { ROLE_SECONDARY, ROLE_PRIMARY };
+const char *res_role_name(enum res_role r);
+
+enum res_conn { CONN_STANDALONE, CONN_CONNECTING, CONN_CONNECTED };
+const char *res_conn_name(enum res_conn c);
+
+enum res_repl { REPL_OFF, REPL_ESTABLISHED, REPL_SYNC_SOURCE, REPL_SYNC_TARGET };
+const char *res_repl_name(enum res_repl r);
+
+struct peer;
+struct nbd_server;
+
+struct resource {
+        struct diskd_env *env;
+        char *name;
+        struct disk_config *config;         /* owned: the file as it was at `up` */
+        const struct disk_resource *cfg;
+        const struct disk_host *me;
+        const struct disk_host *peer_host;  /* NULL: no peer configured */
+        enum res_role role;
+        struct volume **volumes;            /* NULL entries: not attached */
+        size_t n_volumes;
+        struct peer *peer;                  /* NULL: StandAlone */
+        struct nbd_server *nbd;             /* while Primary */
+        char *nbd_path;
+        unsigned nbd_clients;
+        unsigned writes_in_flight;          /* replicated writes not completed */
+};
+
+/* Bring resource `name` of config c up: attach every volume and start
+ * connecting to the peer. Takes ownership of c (also on failure). Errors
+ * leave nothing behind and put a message in err. */
+int resource_up(struct diskd_env *env, struct disk_config *c, const char *name,
+                struct resource **ret, char *err, size_t err_size);
+
+/* Take the resource down (disconnect, detach, free). Refused while
+ * Primary with NBD clients (-EBUSY); a Primary without clients is demoted
+ * first. On success the resource is freed. */
+int resource_down(struct resource *r, char *err, size_t err_size);
+
+int resource_attach(struct resource *r, char *err, size_t err_size);
+int resource_detach(struct resource *r, char *err, size_t err_size);
+int resource_connect(struct resource *r, char *err, size_t err_size);
+int resource_disconnect(struct resource *r, char *err, size_t err_size);
+int resource_primary(struct resource *r, bool force, char *err, size_t err_size);
+int resource_secondary(struct resource *r, char *err, size_t err_size);
+
+/* Append the drbdadm-style status (text) to out. */
+int resource_status_text(struct resource *r, bool verbose, struct buf *out);
+/* The same as a JSON object (new reference). */
+struct json_t;
+struct json_t *resource_status_json(struct resource *r);
+
+/* Close the NBD export and its clients (daemon shutdown). */
+void resource_stop_export(struct resource *r);
+
+/* Change a volume's disk state, persist its flags and tell the peer. */
+void resource_set_disk_state(struct resource *r, struct volume *v, enum vol_disk_state s);
+
+/* Called by peer.c. */
+void resource_peer_state_changed(struct resource *r);
+/* Mark a volume's range out of sync and persist; done(userdata, err). */
+void resource_mark_out_of_sync(struct resource *r, uint32_t volume, uint64_t offset, uint64_t length,
+                               void (*done)(void *userdata, int error), void *userdata);
