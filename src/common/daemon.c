@@ -18,19 +18,22 @@ static void usage(const struct daemon_options *o, FILE *f) {
                 "  -c, --config PATH     configuration (default %s)\n"
                 "  -s, --socket PATH     control socket (default %s)\n"
                 "  -l, --log-level LEVEL err, warning, notice, info or debug (default info)\n"
+                "%s%s"
                 "  -h, --help            this text\n"
                 "      --version         print the version\n",
                 o->name, o->summary, o->config_path ? o->config_path : "none",
-                o->socket_path);
+                o->socket_path, o->extra_help ? o->extra_help : "", o->extra_help ? "\n" : "");
 }
 
 int daemon_parse_options(struct daemon_options *o, int argc, char **argv) {
-        static const struct option opts[] = {
+        struct option opts[] = {
                 { "config", required_argument, NULL, 'c' },
                 { "socket", required_argument, NULL, 's' },
                 { "log-level", required_argument, NULL, 'l' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
+                /* NULL when unused: then this entry ends the table */
+                { o->extra_option, required_argument, NULL, 'X' },
                 {}
         };
         int c, r;
@@ -48,6 +51,11 @@ int daemon_parse_options(struct daemon_options *o, int argc, char **argv) {
                         break;
                 case 'h': usage(o, stdout); return 0;
                 case 'V': printf("%s %s\n", o->name, TANDEM_VERSION); return 0;
+                case 'X':
+                        if (!o->extra_option)
+                                return -EINVAL;
+                        o->extra_value = optarg;
+                        break;
                 default: usage(o, stderr); return -EINVAL;
                 }
         }

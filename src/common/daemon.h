@@ -15,6 +15,11 @@ struct daemon_options {
          * it calls sd_event_exit() when the daemon has stopped cleanly. */
         void (*on_stop)(sd_event *e, void *userdata);
         void *stop_userdata;
+        /* Optional: one daemon-specific long option with an argument
+         * ("nbd-tcp"); its value is stored in extra_value. */
+        const char *extra_option;
+        const char *extra_help;     /* the line --help prints for it */
+        const char *extra_value;
 };
 
 /* Parse -c/--config, -s/--socket, -l/--log-level, -h/--help, --version.

@@ -13,6 +13,8 @@
 #include "control.h"
 #include "ctl.h"
 #include "log.h"
+#include "nbd_server.h"
+#include "sock.h"
 #include "util.h"
 
 int diskd_init(struct diskd *d, sd_event *loop, struct io_ring *ring, const char *config_path,
@@ -40,6 +42,8 @@ void diskd_shutdown(struct diskd *d) {
         /* Going down with the daemon: close the NBD clients, let the writes
          * in flight finish (bounded), then demote and detach cleanly so the
          * metadata records a clean shutdown. */
+        nbd_server_free(d->nbd_tcp);
+        d->nbd_tcp = NULL;
         HASHMAP_FOREACH(name, r, d->resources, it) {
                 if (r->nbd_clients > 0)
                         log_warning("%s: stopping while %u NBD client(s) are connected", name, r->nbd_clients);
@@ -57,6 +61,85 @@ void diskd_shutdown(struct diskd *d) {
                         log_warning("%s: not cleanly down: %s", name, err);
         hashmap_free(d->resources);
         d->resources = NULL;
+}
+
+/* ---- the TCP export: "RES/N" names ---- */
+
+static int tcp_lookup(void *server_ctx, const char *name, struct nbd_export_info *ret_info,
+                      void **ret_export_ctx) {
+        struct diskd *d = server_ctx;
+        const char *slash = strchr(name, '/');
+        _cleanup_free_ char *res = slash ? strndup(name, (size_t) (slash - name)) : strdup(name);
+        struct resource *r;
+
+        if (!res)
+                return -ENOMEM;
+        r = hashmap_get(d->resources, res);
+        if (!r)
+                return -ENOENT;
+        return resource_nbd_lookup(r, slash ? slash + 1 : "", ret_info, ret_export_ctx);
+}
+
+struct tcp_list_ctx {
+        const char *resource;
+        void (*emit)(void *emit_ctx, const char *name, const char *description);
+        void *emit_ctx;
+};
+
+static void tcp_list_emit(void *ctx, const char *volume, const char *description) {
+        struct tcp_list_ctx *t = ctx;
+        _cleanup_free_ char *name = strjoin(t->resource, "/", volume, NULL);
+        if (name)
+                t->emit(t->emit_ctx, name, description);
+}
+
+static int tcp_list(void *server_ctx, void (*emit)(void *emit_ctx, const char *name, const char *description),
+                    void *emit_ctx) {
+        struct diskd *d = server_ctx;
+        const char *name;
+        struct resource *r;
+
+        HASHMAP_FOREACH(name, r, d->resources, it)
+                if (r->role == ROLE_PRIMARY) {
+                        struct tcp_list_ctx t = { name, emit, emit_ctx };
+                        (void) resource_nbd_list(r, tcp_list_emit, &t);
+                }
+        return 0;
+}
+
+static const struct nbd_backend_ops tcp_ops = {
+        .lookup = tcp_lookup,
+        .list = tcp_list,
+        .open = resource_nbd_open,
+        .close = resource_nbd_close,
+        .submit = resource_nbd_submit,
+};
+
+static void tcp_log(void *userdata, int level, const char *message) {
+        log_full(level, "nbd (tcp): %s", message);
+}
+
+int diskd_listen_nbd_tcp(struct diskd *d, const char *address) {
+        struct sockaddr_storage sa;
+        socklen_t len;
+        int r;
+
+        r = sock_parse_addr(address, &sa, &len);
+        if (r < 0)
+                return log_error_errno(r, "--nbd-tcp: '%s' is not an address (IP:PORT or [IPv6]:PORT)", address);
+        r = nbd_server_new(d->env.loop, &tcp_ops, d, &d->nbd_tcp);
+        if (r >= 0) {
+                nbd_server_set_log(d->nbd_tcp, tcp_log, d);
+                r = nbd_server_listen_tcp(d->nbd_tcp, (struct sockaddr *) &sa, len);
+        }
+        if (r < 0) {
+                nbd_server_free(d->nbd_tcp);
+                d->nbd_tcp = NULL;
+                return log_error_errno(r, "cannot serve NBD on %s: %m", address);
+        }
+        log_info("serving the volumes of Primary resources over NBD on %s (port %d) as RES/N", address,
+                 nbd_server_tcp_port(d->nbd_tcp));
+        return 0;
 }
 
 /* Arguments of a command: one resource name (or "all") and flags. */

@@ -8,11 +8,19 @@
 #include "hashmap.h"
 #include "resource.h"
 
+struct nbd_server;
+
 struct diskd {
         struct diskd_env env;
         const char *config_path;
         struct hashmap *resources;  /* name -> struct resource*, in `up` order */
+        struct nbd_server *nbd_tcp; /* --nbd-tcp: every Primary's volumes as "RES/N" */
 };
+
+/* Serve the volumes of every Primary resource on a TCP address too, as
+ * exports "RES/N" ("RES" = volume 0). Returns a negative errno with a
+ * logged reason. */
+int diskd_listen_nbd_tcp(struct diskd *d, const char *address);
 
 /* Set up d (hostname, resources map). */
 int diskd_init(struct diskd *d, sd_event *loop, struct io_ring *ring, const char *config_path,

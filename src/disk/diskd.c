@@ -64,6 +64,8 @@ int main(int argc, char **argv) {
                         .socket_path = "/run/tandem/diskd.sock",
                         .on_stop = on_stop,
                         .stop_userdata = &m,
+                        .extra_option = "nbd-tcp",
+                        .extra_help = "      --nbd-tcp ADDR    also serve Primary volumes over NBD on IP:PORT, as RES/N",
                 },
         };
         _cleanup_free_ char *run_dir = NULL;
@@ -94,6 +96,8 @@ int main(int argc, char **argv) {
                 return 1;
         }
         log_info("host name %s, configuration %s", m.d.env.hostname, m.opts.config_path);
+        if (m.opts.extra_value && diskd_listen_nbd_tcp(&m.d, m.opts.extra_value) < 0)
+                return 1;
         r = daemon_run(&m.opts, loop, ctl);
         io_ring_free(ring);
         return r;

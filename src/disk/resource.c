@@ -142,7 +142,7 @@ static bool peer_wanted(const struct resource *r) {
         return r->peer_host != NULL;
 }
 
-static void backend_submit(void *export_ctx, struct nbd_io *io) {
+void resource_nbd_submit(void *export_ctx, struct nbd_io *io) {
         struct volume *v = export_ctx;
         struct rwrite *w;
 
@@ -202,8 +202,8 @@ static void backend_submit(void *export_ctx, struct nbd_io *io) {
         volume_submit(v, &w->vr);
 }
 
-static int backend_lookup(void *server_ctx, const char *name, struct nbd_export_info *ret_info,
-                          void **ret_export_ctx) {
+int resource_nbd_lookup(void *server_ctx, const char *name, struct nbd_export_info *ret_info,
+                        void **ret_export_ctx) {
         struct resource *r = server_ctx;
         unsigned long n = 0;
         char *end = NULL;
@@ -237,8 +237,8 @@ static int backend_lookup(void *server_ctx, const char *name, struct nbd_export_
         return 0;
 }
 
-static int backend_list(void *server_ctx, void (*emit)(void *emit_ctx, const char *name, const char *description),
-                        void *emit_ctx) {
+int resource_nbd_list(void *server_ctx, void (*emit)(void *emit_ctx, const char *name, const char *description),
+                      void *emit_ctx) {
         struct resource *r = server_ctx;
         char name[24];
         for (size_t i = 0; i < r->n_volumes; i++)
@@ -249,23 +249,23 @@ static int backend_list(void *server_ctx, void (*emit)(void *emit_ctx, const cha
         return 0;
 }
 
-static int backend_open(void *export_ctx) {
+int resource_nbd_open(void *export_ctx) {
         struct volume *v = export_ctx;
         v->owner->nbd_clients++;
         return 0;
 }
 
-static void backend_close(void *export_ctx) {
+void resource_nbd_close(void *export_ctx) {
         struct volume *v = export_ctx;
         v->owner->nbd_clients--;
 }
 
 static const struct nbd_backend_ops backend_ops = {
-        .lookup = backend_lookup,
-        .list = backend_list,
-        .open = backend_open,
-        .close = backend_close,
-        .submit = backend_submit,
+        .lookup = resource_nbd_lookup,
+        .list = resource_nbd_list,
+        .open = resource_nbd_open,
+        .close = resource_nbd_close,
+        .submit = resource_nbd_submit,
 };
 
 static void nbd_log(void *userdata, int level, const char *message) {

@@ -73,6 +73,20 @@ int resource_status_text(struct resource *r, bool verbose, struct buf *out);
 struct json_t;
 struct json_t *resource_status_json(struct resource *r);
 
+/* The NBD backend of a resource (nbd_server.h's interface): the per-
+ * resource unix socket uses these with server_ctx = the resource and
+ * export names "0", "1", ... ("" = volume 0); the daemon's TCP listener
+ * (control.c) maps "RES/N" onto them. */
+struct nbd_export_info;
+struct nbd_io;
+int resource_nbd_lookup(void *server_ctx, const char *name, struct nbd_export_info *ret_info,
+                        void **ret_export_ctx);
+int resource_nbd_list(void *server_ctx, void (*emit)(void *emit_ctx, const char *name, const char *description),
+                      void *emit_ctx);
+int resource_nbd_open(void *export_ctx);
+void resource_nbd_close(void *export_ctx);
+void resource_nbd_submit(void *export_ctx, struct nbd_io *io);
+
 /* Close the NBD export and its clients (daemon shutdown). */
 void resource_stop_export(struct resource *r);
 
