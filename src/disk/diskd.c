@@ -3,6 +3,7 @@
  * SIGTERM that lets writes in flight finish and records a clean shutdown
  * in every volume's metadata. */
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 
 #include "control.h"
@@ -73,6 +74,14 @@ int main(int argc, char **argv) {
         struct io_ring *ring;
         sd_event *loop;
         int r;
+
+        /* Every write allocates and frees buffers of up to 1 MiB (NBD
+         * payloads, the peer's writes, resync data). Above glibc's mmap
+         * threshold each of them would be a fresh mmap: page faults and
+         * zeroing on every write, measured at a fifth of the Primary's CPU
+         * on 1 MiB sequential writes. Keep them on the heap instead. */
+        mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
+        mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
 
         r = daemon_parse_options(&m.opts, argc, argv);
         if (r <= 0)

@@ -76,9 +76,21 @@ enum wire_disk_state peer_wire_disk(enum vol_disk_state s) {
 
 /* ---- sending ---- */
 
+/* Drop the consumed front of a buffer once that is cheap relative to
+ * what is left (or everything is consumed). */
+static void compact(struct buf *b, size_t *off) {
+        if (*off == b->len) {
+                buf_clear(b);
+                *off = 0;
+        } else if (*off >= 1024 * 1024 && *off >= b->len / 2) {
+                buf_consume(b, *off);
+                *off = 0;
+        }
+}
+
 static void conn_update_events(struct conn *c) {
         uint32_t ev = EPOLLIN;
-        if (c->out.len > 0 || c->connecting)
+        if (c->out.len > c->out_off || c->connecting)
                 ev |= EPOLLOUT;
         (void) sd_event_source_set_io_events(c->src, ev);
 }
@@ -86,17 +98,21 @@ static void conn_update_events(struct conn *c) {
 /* Send as much as the socket takes now. Returns a negative errno when
  * the connection broke. */
 static int conn_flush(struct conn *c) {
-        while (c->out.len > 0) {
-                ssize_t n = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        int r = 0;
+
+        while (c->out.len > c->out_off) {
+                ssize_t n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off,
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
                 if (n < 0) {
-                        if (errno == EAGAIN || errno == EINTR)
-                                break;
-                        return -errno;
+                        if (errno != EAGAIN && errno != EINTR)
+                                r = -errno;
+                        break;
                 }
-                buf_consume(&c->out, (size_t) n);
+                c->out_off += (size_t) n;
                 c->out_sent += (uint64_t) n;
         }
-        return 0;
+        compact(&c->out, &c->out_off);
+        return r;
 }
 
 void peer_conn_queue(struct conn *c) {
@@ -768,7 +784,8 @@ static int conn_read(struct conn *c) {
                 for (;;) {
                         struct wire_frame f;
                         struct wire_packet pk;
-                        int k = wire_frame_next(c->session.version ? &c->session : NULL, &c->in, &f, NULL,
+                        struct buf view = { c->in.data + c->in_off, c->in.len - c->in_off, 0 };
+                        int k = wire_frame_next(c->session.version ? &c->session : NULL, &view, &f, NULL,
                                                 why, sizeof(why));
                         if (k == 0)
                                 break;
@@ -790,9 +807,10 @@ static int conn_read(struct conn *c) {
                                 if (!alive && p->c != c)
                                         return -ECONNRESET;
                         }
-                        buf_consume(&c->in, f.frame_len);
+                        c->in_off += f.frame_len;
                 }
-                if (c->in.len > IN_MAX) {
+                compact(&c->in, &c->in_off);
+                if (c->in.len - c->in_off > IN_MAX) {
                         peer_close_with(p, c, WIRE_P_ERROR, WIRE_REASON_PROTOCOL, "oversized packet");
                         return -EPROTO;
                 }

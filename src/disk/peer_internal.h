@@ -30,6 +30,10 @@ struct conn {
         bool connecting;            /* non-blocking connect() in progress */
         enum conn_phase phase;
         struct buf in, out;
+        /* Consumed bytes at the front of in and out: dropping them with a
+         * memmove after every packet or send costs more than the rest of
+         * the data path under a backlog, so they are dropped in bulk. */
+        size_t in_off, out_off;
         uint64_t out_sent;          /* bytes ever sent on this connection */
         uint64_t out_queued;        /* bytes ever queued */
         struct wire_session session;
