@@ -117,22 +117,20 @@ static int conn_flush(struct conn *c) {
 
 void peer_conn_queue(struct conn *c) {
         struct peer *p = c->p;
-        size_t before = c->out.len;
 
-        (void) before;
-        if (c->connecting)
+        if (c->connecting || c->send_failed)
                 return;
         if (conn_flush(c) < 0) {
-                if (c == p->c)
-                        peer_connection_lost(p, "send failed");
-                else
-                        conn_free(c);
+                /* Never free the connection here: callers go on using it.
+                 * The socket reports the error as EPOLLERR/EPOLLHUP, and
+                 * the read side then drops the connection. */
+                c->send_failed = true;
+                (void) sd_event_source_set_io_events(c->src, EPOLLIN);
                 return;
         }
         if (c == p->c)
                 peer_data_on_sent(p);
-        if (p->c == c || c->fd >= 0)
-                conn_update_events(c);
+        conn_update_events(c);
 }
 
 /* Account for bytes appended to c->out by an encoder. */
@@ -334,6 +332,7 @@ static struct conn *conn_new(struct peer *p, int fd, bool initiated, bool connec
                 return NULL;
         }
         c->p = p;
+        c->id = ++p->next_conn_id;
         c->fd = fd;
         c->initiated_here = initiated;
         c->connecting = connecting;
@@ -760,6 +759,18 @@ static int handle_packet(struct conn *c, const struct wire_packet *pk) {
         return -EPROTO;
 }
 
+/* Whether the connection with this id still exists. Handlers may close
+ * (and free) the connection they were called for; callers check by id,
+ * never through the old pointer. */
+static bool conn_alive(const struct peer *p, uint64_t id) {
+        if (p->c && p->c->id == id)
+                return true;
+        for (const struct conn *x = p->pending; x; x = x->next)
+                if (x->id == id)
+                        return true;
+        return false;
+}
+
 /* Read and handle what arrived. Returns <0 when c is gone. */
 static int conn_read(struct conn *c) {
         struct peer *p = c->p;
@@ -796,17 +807,10 @@ static int conn_read(struct conn *c) {
                                 return -EPROTO;
                         }
                         /* Handlers may copy the payload; it is consumed after. */
+                        uint64_t id = c->id;
                         k = handle_packet(c, &pk);
-                        if (k < 0)
-                                return k;
-                        if (p->c != c && !c->next && p->pending != c) {
-                                /* c was replaced or closed by the handler */
-                                bool alive = false;
-                                for (struct conn *x = p->pending; x; x = x->next)
-                                        alive |= x == c;
-                                if (!alive && p->c != c)
-                                        return -ECONNRESET;
-                        }
+                        if (k < 0 || !conn_alive(p, id))
+                                return k < 0 ? k : -ECONNRESET;
                         c->in_off += f.frame_len;
                 }
                 compact(&c->in, &c->in_off);
@@ -838,12 +842,9 @@ static int on_conn_io(sd_event_source *s, int fd, uint32_t revents, void *userda
                 return 0;
         }
         if (revents & EPOLLOUT) {
+                uint64_t id = c->id;
                 peer_conn_queue(c);
-                /* c may be gone now */
-                bool alive = p->c == c;
-                for (struct conn *x = p->pending; x && !alive; x = x->next)
-                        alive = x == c;
-                if (!alive)
+                if (!conn_alive(p, id))
                         return 0;
         }
         if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))

@@ -24,10 +24,12 @@ enum conn_phase {
 
 struct conn {
         struct peer *p;
+        uint64_t id;                /* unique per peer: tells whether a conn still exists */
         int fd;
         sd_event_source *src;
         bool initiated_here;
         bool connecting;            /* non-blocking connect() in progress */
+        bool send_failed;           /* a send failed: only the read side may still notice */
         enum conn_phase phase;
         struct buf in, out;
         /* Consumed bytes at the front of in and out: dropping them with a
@@ -137,6 +139,7 @@ struct peer {
         unsigned io_refs;
         bool dying;
         uint64_t gen;                   /* counts connections: acks go only to the one a write came on */
+        uint64_t next_conn_id;
         bool new_generation_done;       /* after losing the peer while Primary */
         size_t n_volumes;
         struct peer_volume vol[PEER_MAX_VOLUMES];

@@ -14,11 +14,11 @@
 #include <sys/param.h>
 
 #include "wire.h"
+#include "wire_internal.h"
 
 /* ---- errors and byte order --------------------------------------------- */
 
-_printf_(4, 5)
-static int fail(char *why, size_t why_size, int err, const char *fmt, ...) {
+int wire_fail(char *why, size_t why_size, int err, const char *fmt, ...) {
         va_list ap;
 
         if (why && why_size > 0) {
@@ -29,9 +29,9 @@ static int fail(char *why, size_t why_size, int err, const char *fmt, ...) {
         return err;
 }
 
-#define BAD(...) fail(why, why_size, -EBADMSG, __VA_ARGS__)
+#define BAD(...) wire_fail(why, why_size, -EBADMSG, __VA_ARGS__)
 
-static const char *strna(const char *s) {
+const char *wire_strna(const char *s) {
         return s ? s : "n/a";
 }
 
@@ -44,7 +44,7 @@ static uint64_t get_be(const uint8_t *p, size_t width) {
         return v;
 }
 
-static void put_be(uint8_t *p, size_t width, uint64_t v) {
+void wire_put_be(uint8_t *p, size_t width, uint64_t v) {
         for (size_t i = width; i > 0; i--, v >>= 8)
                 p[i - 1] = (uint8_t) v;
 }
@@ -436,7 +436,7 @@ static int fields_encode(struct buf *out, const struct field *fl, size_t nf, con
                         v = load_uint(base + f->off, f->msize);
                         if (!fits(v, f->width))
                                 return -EINVAL;
-                        put_be(tmp, f->width, v);
+                        wire_put_be(tmp, f->width, v);
                         __attribute__((fallthrough));
                 case F_ZERO:
                         r = buf_append(out, tmp, f->width);
@@ -517,7 +517,7 @@ static int hello_check(uint16_t type, const void *st, char *why, size_t why_size
         return check_str("HELLO", "resource name", h->resource, 1, WIRE_NAME_MAX, false, why, why_size);
 }
 
-static int challenge_check(uint16_t type, const void *st, char *why, size_t why_size) {
+int wire_challenge_check(uint16_t type, const void *st, char *why, size_t why_size) {
         const struct wire_auth_challenge *c = st;
 
         if (!wire_hmac_alg_name(c->alg))
@@ -574,7 +574,7 @@ static int settings_check(uint16_t type, const void *st, char *why, size_t why_s
         for (int i = 0; i < 3; i++)
                 if (!asb_allowed(i, asb[i]))
                         return BAD("SETTINGS: after-sb-%dpri policy %u (%s) is not allowed there", i,
-                                   (unsigned) asb[i], strna(wire_after_sb_name(asb[i])));
+                                   (unsigned) asb[i], wire_strna(wire_after_sb_name(asb[i])));
         if (s->after_sb_0pri == WIRE_ASB_DISCARD_NODE) {
                 r = check_str("SETTINGS", "discard-node name", s->discard_node, 1, WIRE_NAME_MAX, false,
                               why, why_size);
@@ -795,7 +795,7 @@ static const struct packet_desc packet_table[] = {
         /* HELLO's maximum leaves room for fields of later versions */
         P(HELLO, CONN, 36, 1024, 0, true, hello_fields, hello_check),
         P(AUTH_CHALLENGE, CONN, 1 + 3 + 1 + WIRE_AUTH_CHALLENGE_MIN,
-          1 + WIRE_ALG_MAX + 1 + WIRE_AUTH_CHALLENGE_MAX, 0, false, challenge_fields, challenge_check),
+          1 + WIRE_ALG_MAX + 1 + WIRE_AUTH_CHALLENGE_MAX, 0, false, challenge_fields, wire_challenge_check),
         P(AUTH_RESPONSE, CONN, 1 + 16, 1 + WIRE_DIGEST_MAX, 0, false, response_fields, response_check),
         P(SETTINGS, CONN, 12, 12 + WIRE_NAME_MAX + 3 * WIRE_ALG_MAX, 0, false, settings_fields, settings_check),
         P(SIZES, VOL, 40, 40, 0, false, sizes_fields, sizes_check),
@@ -866,9 +866,9 @@ static int encode_as(struct buf *out, const struct packet_desc *d, uint16_t volu
         if (!d || (d->info.scope == WIRE_SCOPE_CONNECTION && volume != 0) ||
             d->check(d->info.type, st, NULL, 0) < 0)
                 return -EINVAL;
-        put_be(h, 4, WIRE_MAGIC);
-        put_be(h + 4, 2, d->info.type);
-        put_be(h + 6, 2, volume);
+        wire_put_be(h, 4, WIRE_MAGIC);
+        wire_put_be(h + 4, 2, d->info.type);
+        wire_put_be(h + 6, 2, volume);
         r = buf_append(out, h, sizeof h);
         if (r >= 0)
                 r = fields_encode(out, d->fields, d->nfields, st, copy_rest, &rest);
@@ -876,7 +876,7 @@ static int encode_as(struct buf *out, const struct packet_desc *d, uint16_t volu
                 buf_truncate(out, start);
                 return r;
         }
-        put_be((uint8_t *) out->data + start + 8, 4, (uint32_t) (out->len - start - WIRE_HEADER_SIZE + rest));
+        wire_put_be((uint8_t *) out->data + start + 8, 4, (uint32_t) (out->len - start - WIRE_HEADER_SIZE + rest));
         return 0;
 }
 
@@ -934,7 +934,7 @@ int wire_frame_next(const struct wire_session *s, const struct buf *in, struct w
         uint32_t reserved;
 
         /* Reject a foreign stream on its first wrong byte. */
-        put_be(magic, 4, WIRE_MAGIC);
+        wire_put_be(magic, 4, WIRE_MAGIC);
         for (size_t i = 0; i < len && i < 4; i++)
                 if (d[i] != magic[i])
                         return BAD("bad magic: byte %zu is 0x%02x, expected 0x%02x (not a tandem peer, "
@@ -953,19 +953,19 @@ int wire_frame_next(const struct wire_session *s, const struct buf *in, struct w
                 return BAD("header: reserved field is 0x%08x, must be 0", reserved);
         pi = wire_packet_info(h.type);
         if (!pi)
-                return fail(why, why_size, -EPROTO, "unknown packet type 0x%04x", h.type);
+                return wire_fail(why, why_size, -EPROTO, "unknown packet type 0x%04x", h.type);
         if (s && !agreed && !pi->before_hello)
-                return fail(why, why_size, -EPROTO, "%s before the HELLO exchange", pi->name);
+                return wire_fail(why, why_size, -EPROTO, "%s before the HELLO exchange", pi->name);
         if (agreed && s->version < pi->since_version)
-                return fail(why, why_size, -EPROTO, "%s needs protocol version %u, agreed %u",
+                return wire_fail(why, why_size, -EPROTO, "%s needs protocol version %u, agreed %u",
                             pi->name, pi->since_version, s->version);
         if (agreed && pi->feature && !(s->features & pi->feature))
-                return fail(why, why_size, -EPROTO, "%s needs feature %s, which was not agreed",
+                return wire_fail(why, why_size, -EPROTO, "%s needs feature %s, which was not agreed",
                             pi->name, feature_name(pi->feature));
         if (pi->scope == WIRE_SCOPE_CONNECTION && h.volume != 0)
                 return BAD("%s is a connection packet but names volume %u", pi->name, h.volume);
         if (h.length < pi->min_payload || h.length > pi->max_payload)
-                return fail(why, why_size, -EMSGSIZE, "%s: payload length %u is outside %u..%u",
+                return wire_fail(why, why_size, -EMSGSIZE, "%s: payload length %u is outside %u..%u",
                             pi->name, h.length, pi->min_payload, pi->max_payload);
 
         if (len - WIRE_HEADER_SIZE < h.length) {
@@ -976,7 +976,7 @@ int wire_frame_next(const struct wire_session *s, const struct buf *in, struct w
 
         feat = payload_feature(h.type, d + WIRE_HEADER_SIZE);
         if (agreed && feat && !(s->features & feat))
-                return fail(why, why_size, -EPROTO, "%s uses feature %s, which was not agreed",
+                return wire_fail(why, why_size, -EPROTO, "%s uses feature %s, which was not agreed",
                             pi->name, feature_name(feat));
 
         *ret = (struct wire_frame) {
@@ -1057,7 +1057,7 @@ int wire_packet_decode(const struct wire_frame *f, struct wire_packet *ret, char
         int r;
 
         if (!d)
-                return fail(why, why_size, -EPROTO, "unknown packet type 0x%04x", f->hdr.type);
+                return wire_fail(why, why_size, -EPROTO, "unknown packet type 0x%04x", f->hdr.type);
         r = decode_as(d, f->payload, f->payload_len, &pk.hello, sizeof pk - offsetof(struct wire_packet, hello),
                       why, why_size);
         if (r < 0)
@@ -1068,198 +1068,6 @@ int wire_packet_decode(const struct wire_frame *f, struct wire_packet *ret, char
 
 int wire_packet_encode(struct buf *out, const struct wire_packet *p) {
         return encode_as(out, desc_of(p->type), p->volume, &p->hello, true);
-}
-
-/* ---- handshake: negotiation and the connect race ------------------------ */
-
-int wire_hello_negotiate(const struct wire_hello *mine, const struct wire_hello *peer,
-                         struct wire_session *ret, char *why, size_t why_size) {
-        uint32_t lo = MAX(mine->version_min, peer->version_min);
-        uint32_t hi = MIN(mine->version_max, peer->version_max);
-        bool i_init = mine->flags & WIRE_HELLO_INITIATOR, p_init = peer->flags & WIRE_HELLO_INITIATOR;
-        bool i_auth = mine->flags & WIRE_HELLO_AUTH, p_auth = peer->flags & WIRE_HELLO_AUTH;
-
-        if (lo > hi)
-                return fail(why, why_size, -EPROTONOSUPPORT,
-                            "no common protocol version: %u..%u here, %u..%u on peer",
-                            mine->version_min, mine->version_max, peer->version_min, peer->version_max);
-        if (!streq(mine->resource, peer->resource))
-                return fail(why, why_size, -EPROTO, "resource: %s here, %s on peer",
-                            mine->resource, peer->resource);
-        if (mine->node_id == peer->node_id)
-                return fail(why, why_size, -EPROTO, "node id: %u both here and on peer %s",
-                            mine->node_id, peer->host);
-        if (i_init == p_init)
-                return fail(why, why_size, -EPROTO, "%s sides claim to have initiated the connection",
-                            i_init ? "both" : "neither");
-        if (i_auth != p_auth)
-                return fail(why, why_size, -EACCES, "authentication: %s here, %s on peer",
-                            i_auth ? "required" : "not configured", p_auth ? "required" : "not configured");
-        *ret = (struct wire_session) {
-                .version = hi,
-                .features = mine->features & peer->features & WIRE_FEATURES_KNOWN,
-        };
-        return 0;
-}
-
-bool wire_race_keep_new(uint32_t my_node_id, uint32_t peer_node_id,
-                        const struct wire_race_conn *old_conn, const struct wire_race_conn *new_conn) {
-        uint32_t old_initiator, new_initiator;
-
-        if (old_conn->peer_instance_id != new_conn->peer_instance_id)
-                return true;
-        if (old_conn->initiated_here == new_conn->initiated_here)
-                return false;
-        old_initiator = old_conn->initiated_here ? my_node_id : peer_node_id;
-        new_initiator = new_conn->initiated_here ? my_node_id : peer_node_id;
-        return new_initiator > old_initiator;
-}
-
-int wire_make_instance_id(uint64_t *ret) {
-        uint64_t v = 0;
-
-        while (v == 0)
-                if (gnutls_rnd(GNUTLS_RND_NONCE, &v, sizeof v) < 0)
-                        return -EIO;
-        *ret = v;
-        return 0;
-}
-
-/* ---- authentication ---------------------------------------------------- */
-
-int wire_auth_make_challenge(enum wire_hmac_alg alg, struct wire_auth_challenge *ret) {
-        struct wire_auth_challenge c = { .alg = alg, .challenge_len = WIRE_AUTH_CHALLENGE_LEN };
-
-        if (!wire_hmac_alg_name(alg))
-                return -EINVAL;
-        if (gnutls_rnd(GNUTLS_RND_RANDOM, c.challenge, c.challenge_len) < 0)
-                return -EIO;
-        *ret = c;
-        return 0;
-}
-
-static gnutls_mac_algorithm_t hmac_to_gnutls(enum wire_hmac_alg a) {
-        switch (a) {
-        case WIRE_HMAC_MD5: return GNUTLS_MAC_MD5;
-        case WIRE_HMAC_SHA1: return GNUTLS_MAC_SHA1;
-        case WIRE_HMAC_SHA256: return GNUTLS_MAC_SHA256;
-        case WIRE_HMAC_SHA512: return GNUTLS_MAC_SHA512;
-        default: return GNUTLS_MAC_UNKNOWN;
-        }
-}
-
-#define AUTH_LABEL "tandem-auth-v1"
-
-/* HMAC(secret, label || responder || len || answered || len || own). The
- * responder's node id makes the two directions' responses differ, and
- * both challenges tie the response to this one session. */
-static int auth_compute(const void *secret, size_t secret_len, enum wire_hmac_alg alg,
-                        const struct wire_auth_challenge *answered, const struct wire_auth_challenge *own,
-                        uint32_t responder, struct wire_auth_response *ret) {
-        uint8_t msg[sizeof(AUTH_LABEL) - 1 + 4 + 2 * (1 + WIRE_AUTH_CHALLENGE_MAX)];
-        struct wire_auth_response a = { .response_len = wire_hmac_size(alg) };
-        size_t n = sizeof(AUTH_LABEL) - 1;
-
-        if (!secret || secret_len == 0 || a.response_len == 0 ||
-            challenge_check(0, answered, NULL, 0) < 0 || challenge_check(0, own, NULL, 0) < 0)
-                return -EINVAL;
-        memcpy(msg, AUTH_LABEL, n);
-        put_be(msg + n, 4, responder);
-        n += 4;
-        msg[n++] = (uint8_t) answered->challenge_len;
-        memcpy(msg + n, answered->challenge, answered->challenge_len);
-        n += answered->challenge_len;
-        msg[n++] = (uint8_t) own->challenge_len;
-        memcpy(msg + n, own->challenge, own->challenge_len);
-        n += own->challenge_len;
-        if (gnutls_hmac_fast(hmac_to_gnutls(alg), secret, secret_len, msg, n, a.response) < 0)
-                return -EOPNOTSUPP;
-        *ret = a;
-        return 0;
-}
-
-int wire_auth_response(const void *secret, size_t secret_len,
-                       const struct wire_auth_challenge *peer_challenge,
-                       const struct wire_auth_challenge *my_challenge,
-                       uint32_t my_node_id, struct wire_auth_response *ret) {
-        /* Answering with an algorithm we were not configured for would let
-         * a peer pick a weaker one. */
-        if (peer_challenge->alg != my_challenge->alg)
-                return -EACCES;
-        return auth_compute(secret, secret_len, peer_challenge->alg, peer_challenge, my_challenge,
-                            my_node_id, ret);
-}
-
-int wire_auth_verify(const void *secret, size_t secret_len,
-                     const struct wire_auth_challenge *my_challenge,
-                     const struct wire_auth_challenge *peer_challenge,
-                     uint32_t peer_node_id, const struct wire_auth_response *response,
-                     char *why, size_t why_size) {
-        struct wire_auth_response want;
-        int r;
-
-        if (peer_challenge->alg != my_challenge->alg)
-                return fail(why, why_size, -EACCES, "cram-hmac-alg: %s here, %s on peer",
-                            strna(wire_hmac_alg_name(my_challenge->alg)),
-                            strna(wire_hmac_alg_name(peer_challenge->alg)));
-        if (peer_challenge->challenge_len == my_challenge->challenge_len &&
-            memcmp(peer_challenge->challenge, my_challenge->challenge, my_challenge->challenge_len) == 0)
-                return fail(why, why_size, -EACCES, "the peer sent our own challenge back");
-        r = auth_compute(secret, secret_len, my_challenge->alg, my_challenge, peer_challenge,
-                         peer_node_id, &want);
-        if (r < 0)
-                return fail(why, why_size, r, "cannot compute HMAC-%s: %s",
-                            strna(wire_hmac_alg_name(my_challenge->alg)), strerror(-r));
-        if (response->response_len != want.response_len)
-                return fail(why, why_size, -EACCES, "response is %zu bytes, HMAC-%s gives %zu",
-                            response->response_len, wire_hmac_alg_name(my_challenge->alg),
-                            want.response_len);
-        if (gnutls_memcmp(response->response, want.response, want.response_len) != 0)
-                return fail(why, why_size, -EACCES, "wrong response: the shared secret differs");
-        return 0;
-}
-
-/* ---- SETTINGS comparison ----------------------------------------------- */
-
-static const char *asb_desc(char *b, size_t n, enum wire_after_sb a, const char *node) {
-        if (a == WIRE_ASB_DISCARD_NODE)
-                snprintf(b, n, "discard-node-%s", node);
-        else
-                snprintf(b, n, "%s", strna(wire_after_sb_name(a)));
-        return b;
-}
-
-int wire_settings_compare(const struct wire_settings *mine, const struct wire_settings *peer,
-                          char *why, size_t why_size) {
-        const enum wire_after_sb m[3] = { mine->after_sb_0pri, mine->after_sb_1pri, mine->after_sb_2pri };
-        const enum wire_after_sb p[3] = { peer->after_sb_0pri, peer->after_sb_1pri, peer->after_sb_2pri };
-        bool m2 = mine->flags & WIRE_SETTINGS_TWO_PRIMARIES, p2 = peer->flags & WIRE_SETTINGS_TWO_PRIMARIES;
-        const struct { const char *name, *a, *b; } algs[] = {
-                { "data-integrity-alg", mine->integrity_alg, peer->integrity_alg },
-                { "verify-alg", mine->verify_alg, peer->verify_alg },
-                { "csums-alg", mine->csums_alg, peer->csums_alg },
-        };
-        char a[WIRE_NAME_MAX + 32], b[WIRE_NAME_MAX + 32];
-
-        if (mine->protocol != peer->protocol)
-                return fail(why, why_size, -EPROTO, "protocol: %s here, %s on peer",
-                            strna(wire_protocol_name(mine->protocol)), strna(wire_protocol_name(peer->protocol)));
-        if (m2 != p2)
-                return fail(why, why_size, -EPROTO, "allow-two-primaries: %s here, %s on peer",
-                            m2 ? "yes" : "no", p2 ? "yes" : "no");
-        for (int i = 0; i < 3; i++) {
-                asb_desc(a, sizeof a, m[i], mine->discard_node);
-                asb_desc(b, sizeof b, p[i], peer->discard_node);
-                if (!streq(a, b))
-                        return fail(why, why_size, -EPROTO, "after-sb-%dpri: %s here, %s on peer", i, a, b);
-        }
-        if ((mine->flags & peer->flags) & WIRE_SETTINGS_DISCARD_MY_DATA)
-                return fail(why, why_size, -EPROTO, "discard-my-data: set on both nodes");
-        for (size_t i = 0; i < ELEMENTSOF(algs); i++)
-                if (!streq(algs[i].a, algs[i].b))
-                        return fail(why, why_size, -EPROTO, "%s: %s here, %s on peer", algs[i].name,
-                                    algs[i].a[0] ? algs[i].a : "(none)", algs[i].b[0] ? algs[i].b : "(none)");
-        return 0;
 }
 
 /* ---- BITMAP ------------------------------------------------------------ */
@@ -1433,7 +1241,7 @@ int wire_bitmap_encode_plain(struct buf *out, uint16_t volume, uint64_t bit_offs
         for (uint64_t i = 0; i < nwords && r >= 0; i++) {
                 uint8_t b[8];
 
-                put_be(b, 8, words[i]);
+                wire_put_be(b, 8, words[i]);
                 r = buf_append(&body, b, sizeof b);
         }
         if (r < 0)

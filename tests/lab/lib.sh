@@ -19,6 +19,13 @@ lab() { "$TANDEM" lab "$@"; }
 
 lab_cleanup() {
     local rc=$?
+    # A daemon built with sanitizers reports into its host's log: that
+    # fails the test even if everything else passed.
+    if [ -d "$LAB_ROOT" ] && grep -lE 'ERROR: AddressSanitizer|runtime error:' "$LAB_ROOT"/hosts/*/log/*.log 2>/dev/null; then
+        grep -hE -A20 'ERROR: AddressSanitizer|runtime error:' "$LAB_ROOT"/hosts/*/log/*.log | head -60 >&2
+        say "FAIL: a sanitizer reported an error in a daemon"
+        rc=1
+    fi
     if [ -d "$LAB_ROOT" ]; then
         if [ $rc != 0 ]; then
             say "test failed; lab status and logs before teardown:"
