@@ -88,22 +88,7 @@ int sock_unix_listen(const char *path, int backlog, mode_t mode, int *ret_fd) {
 }
 
 int sock_unix_connect(const char *path, int *ret_fd) {
-        _cleanup_close_ int fd = -1;
-        struct sockaddr_un sa;
-        socklen_t len;
-        int r;
-
-        r = unix_addr(path, &sa, &len);
-        if (r < 0)
-                return r;
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        while (connect(fd, (struct sockaddr *) &sa, len) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        *ret_fd = TAKE_FD(fd);
-        return 0;
+        return sock_unix_connect_timeout(path, -1, ret_fd);
 }
 
 static int parse_port(const char *s, uint16_t *ret) {
