@@ -63,6 +63,24 @@ if ! grep -q 'resync finished: 48 KiB received' "$LAB_ROOT/hosts/bob/log/diskd.l
 fi
 say "cut and heal: 48 KiB resynced, copies equal"
 
+# disconnect/connect and detach/attach by hand, as with drbdadm.
+lab exec alice -- "$TANDEM" disk disconnect r0
+disk_status alice | grep -q 'bob connection:StandAlone' || fail "after disconnect: $(disk_status alice)"
+wait_until 30 "bob to lose alice" sh -c "'$TANDEM' lab exec bob -- '$TANDEM' disk status r0 | grep -q 'alice connection:Connecting'"
+qio alice -c "write -P 3 5M 8k"
+set +e
+err=$(lab exec bob -- "$TANDEM" disk detach r0 2>&1); rc=$?
+set -e
+[ $rc = 0 ] || fail "detach of a disconnected Secondary: $err"
+disk_status bob | grep -q '^  disk:Diskless' || fail "after detach: $(disk_status bob)"
+lab exec bob -- "$TANDEM" disk attach r0
+disk_status bob | grep -qE '^  disk:(Consistent|UpToDate)' || fail "after attach: $(disk_status bob)"
+lab exec alice -- "$TANDEM" disk connect r0
+wait_until 60 "the resync after connect" in_sync bob
+wait_until 10 "alice to see it" in_sync alice
+[ "$(data_sum alice)" = "$(data_sum bob)" ] || fail "after disconnect/detach/attach/connect the copies differ"
+say "disconnect, detach, attach, connect: copies equal"
+
 # A wrong shared-secret is refused and logged; so are settings that do
 # not agree. Both sides keep their data.
 lab exec alice -- "$TANDEM" disk secondary r0
