@@ -519,7 +519,14 @@ int peer_sync_handle(struct peer *p, const struct wire_packet *pk) {
                         finish_source(p, vol);
                 else if (p->vol[vol].repl == REPL_ESTABLISHED && pk->state.repl == WIRE_REPL_SYNC_SOURCE) {
                         /* The peer started a resync on an established
-                         * connection (a forced promotion): follow it. */
+                         * connection (a forced promotion): follow it —
+                         * unless we are Primary, whose data is in use. */
+                        if (p->r->role == ROLE_PRIMARY) {
+                                peer_close_with(p, p->c, WIRE_P_ERROR, WIRE_REASON_PROTOCOL,
+                                                "%s: the peer wants to resync onto a Primary",
+                                                p->r->volumes[vol]->name);
+                                return -EPROTO;
+                        }
                         log_info("%s: the peer starts a resync: becoming SyncTarget", p->r->volumes[vol]->name);
                         start_resync(p, vol, UUID_TARGET_BITMAP);
                 }
