@@ -347,8 +347,30 @@ static json_t *cmd_status(struct diskd *d, const struct cmd_args *a) {
                         json_decref(list);
                 return reply;
         }
-        if (hashmap_size(d->resources) == 0)
+        if (hashmap_size(d->resources) == 0) {
+                /* Say whether the file has resources that could be up. */
+                struct disk_config *c = NULL;
+                struct disk_config_error err;
+                int k = disk_config_load(d->config_path, NULL, &c, &err);
+                if (k < 0 && k != -ENOENT) {
+                        /* A broken file is worth saying, not hiding. */
+                        (void) buf_printf(&out, "no resources up; the configuration has an error: %s\n",
+                                          err.message);
+                        return ctl_reply_ok(out.data ? out.data : "");
+                }
+                if (k >= 0 && c->n_resources > 0) {
+                        (void) buf_append_str(&out, "no resources up; configured in ");
+                        (void) buf_append_str(&out, d->config_path);
+                        (void) buf_append_str(&out, ":");
+                        for (size_t i = 0; i < c->n_resources; i++)
+                                (void) buf_printf(&out, " %s", c->resources[i]->name);
+                        (void) buf_append_str(&out, " ('tandem disk up RES' starts one)\n");
+                        disk_config_free(c);
+                        return ctl_reply_ok(out.data ? out.data : "");
+                }
+                disk_config_free(c);
                 return ctl_reply_ok("no resources configured\n");
+        }
         HASHMAP_FOREACH(name, r, d->resources, it)
                 if (!a->resource || a->all || streq(name, a->resource)) {
                         if (out.len)

@@ -56,7 +56,7 @@ assert [v["disk-state"] for v in r["volumes"]] == ["UpToDate", "UpToDate"], r
 assert r["volumes"][0]["bytes-written"] >= 1114112, r
 ' || fail "status --json"
 "$TANDEM" disk down solo
-"$TANDEM" disk status | grep -q 'no resources configured' || fail "status after down"
+"$TANDEM" disk status | grep -q "no resources up; configured in .*: solo" || fail "status after down: $("$TANDEM" disk status)"
 # The data stayed, and the metadata says the shutdown was clean: up again
 # needs no --force.
 "$TANDEM" disk up solo
