@@ -75,6 +75,14 @@ json_t *ctl_reply_error(int error, const char *fmt, ...) {
         if (!msg)
                 return NULL;
         j = json_pack("{s:b,s:s,s:i}", "ok", 0, "error", msg, "errno", error < 0 ? -error : error);
+        if (!j) {
+                /* The message quoted bytes that are not UTF-8 (a client's
+                 * bad input echoed by the JSON parser): keep it ASCII. */
+                for (char *c = msg; *c; c++)
+                        if ((unsigned char) *c >= 0x80 || (unsigned char) *c < 0x20)
+                                *c = '?';
+                j = json_pack("{s:b,s:s,s:i}", "ok", 0, "error", msg, "errno", error < 0 ? -error : error);
+        }
         free(msg);
         return j;
 }

@@ -10,5 +10,8 @@ trap 'rm -rf "$work"' EXIT
 artifacts=${MESON_BUILD_ROOT:-$PWD}/fuzz-artifacts
 mkdir -p "$artifacts"
 [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
+# libFuzzer's own error exit code is 77, which meson reads as "skipped":
+# a crash must fail the test.
 exec "$fuzzer" -max_total_time="${FUZZ_SECONDS:-20}" -timeout=10 -rss_limit_mb=2048 \
+    -error_exitcode=1 -timeout_exitcode=1 \
     -artifact_prefix="$artifacts/$(basename "$fuzzer")-" -print_final_stats=1 "$work"

@@ -51,6 +51,17 @@ echo "$reply" | sed -n 3p | grep -q '"ok":false' || fail "numeric command: $repl
 echo "$reply" | sed -n 4p | grep -q '"ok":false.*not a string' || fail "numeric arg: $reply"
 echo "$reply" | sed -n 5p | grep -q "unknown command 'frob'" || fail "unknown command: $reply"
 echo "$reply" | sed -n 6p | grep -q '"ok":true.*no resources configured' || fail "status after garbage: $reply"
+# A request with bytes that are not UTF-8: the error reply quotes the
+# input, and must still be sent (found by fuzz_ctl_request).
+reply=$(python3 - "$dir/diskd.sock" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b'{"\\\xc7\xa6\n')
+print(s.makefile("rb").readline().decode(errors="replace"))
+PY
+)
+echo "$reply" | grep -q '"ok":false.*not valid JSON' || fail "non-UTF-8 request: '$reply'"
 # An oversized request line is refused and the connection closed.
 python3 -c "
 import socket,sys
