@@ -445,3 +445,14 @@ int64_t now_usec(clockid_t clock) {
                 return -errno;
         return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
+
+int format_error(char *buf, size_t size, int err, const char *fmt, ...) {
+        va_list ap;
+
+        if (buf && size > 0) {
+                va_start(ap, fmt);
+                vsnprintf(buf, size, fmt, ap);
+                va_end(ap);
+        }
+        return err;
+}

@@ -137,3 +137,8 @@ char *strjoin(const char *first, ...) _sentinel_;
 /* The current time of clock in microseconds, or a negative errno if clock
  * is not a valid clock id. */
 int64_t now_usec(clockid_t clock);
+
+/* Format a message into buf (ignored when buf is NULL or size 0) and
+ * return err: the one way modules hand a reason to their caller, as in
+ * "return format_error(why, why_size, -EBADMSG, "bad magic");". */
+int format_error(char *buf, size_t size, int err, const char *fmt, ...) _printf_(4, 5);

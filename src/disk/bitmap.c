@@ -4,7 +4,6 @@
  * little-endian on-disk pages. See bitmap.h and docs/disk-format.md. */
 
 #include <inttypes.h>
-#include <stdarg.h>
 
 #include "bitmap.h"
 
@@ -21,16 +20,7 @@ struct bitmap {
         uint64_t ndirty;
 };
 
-static void reason_set(char *reason, size_t size, const char *fmt, ...) _printf_(3, 4);
-static void reason_set(char *reason, size_t size, const char *fmt, ...) {
-        va_list ap;
-
-        if (!reason || size == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(reason, size, fmt, ap);
-        va_end(ap);
-}
+#define reason_set(reason, size, ...) ((void) format_error(reason, size, 0, __VA_ARGS__))
 
 int bitmap_new(uint64_t nbits, uint64_t bytes_per_bit, struct bitmap **ret) {
         struct bitmap *b;

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/fs.h>
-#include <stdarg.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -66,19 +65,10 @@ _Static_assert(sizeof(((struct meta_super *) 0)->flags) == 4 &&
                sizeof(((struct meta_super *) 0)->layout.wi_chunk_size) == 4 &&
                sizeof(((struct meta_super *) 0)->peers[0].flags) == 4, "u32 fields");
 
-static void reason_set(char *reason, size_t size, const char *fmt, ...) _printf_(3, 4);
-static void reason_set(char *reason, size_t size, const char *fmt, ...) {
-        va_list ap;
-
-        if (!reason || size == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(reason, size, fmt, ap);
-        va_end(ap);
-}
+#define reason_set(reason, size, ...) ((void) format_error(reason, size, 0, __VA_ARGS__))
 
 /* Sets the reason and evaluates to the error: "return fail(r, rs, -EBADMSG, ...)" */
-#define fail(reason, size, err, ...) (reason_set(reason, size, __VA_ARGS__), (err))
+#define fail(reason, size, err, ...) format_error(reason, size, err, __VA_ARGS__)
 
 static void put_le32(uint8_t *p, uint32_t v) {
         for (unsigned i = 0; i < 4; i++)

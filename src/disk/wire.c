@@ -9,7 +9,6 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <strings.h>
 #include <sys/param.h>
 
@@ -18,16 +17,6 @@
 
 /* ---- errors and byte order --------------------------------------------- */
 
-int wire_fail(char *why, size_t why_size, int err, const char *fmt, ...) {
-        va_list ap;
-
-        if (why && why_size > 0) {
-                va_start(ap, fmt);
-                vsnprintf(why, why_size, fmt, ap);
-                va_end(ap);
-        }
-        return err;
-}
 
 #define BAD(...) wire_fail(why, why_size, -EBADMSG, __VA_ARGS__)
 

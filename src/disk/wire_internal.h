@@ -8,7 +8,7 @@
 #include "util.h"
 
 /* Write a message into why (if any) and return err. */
-int wire_fail(char *why, size_t why_size, int err, const char *fmt, ...) _printf_(4, 5);
+#define wire_fail format_error
 /* Big-endian store of the low `width` bytes of v. */
 void wire_put_be(uint8_t *p, size_t width, uint64_t v);
 /* s, or "n/a" for NULL. */

@@ -401,6 +401,18 @@ static void test_now_usec(void **state) {
         assert_int_equal(now_usec((clockid_t) 12345), -EINVAL);
 }
 
+static void test_format_error(void **state) {
+        char buf[16];
+
+        assert_int_equal(format_error(buf, sizeof(buf), -EBADMSG, "bad %s at %d", "magic", 7), -EBADMSG);
+        assert_string_equal(buf, "bad magic at 7");
+        /* truncated, still terminated */
+        assert_int_equal(format_error(buf, sizeof(buf), -EIO, "%s", "a message longer than the buffer"), -EIO);
+        assert_int_equal(strlen(buf), sizeof(buf) - 1);
+        /* no buffer: just the error */
+        assert_int_equal(format_error(NULL, 0, -ENOENT, "ignored %d", 1), -ENOENT);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_u64),
@@ -416,6 +428,7 @@ int main(void) {
                 cmocka_unit_test(test_write_file_atomic),
                 cmocka_unit_test(test_write_file),
                 cmocka_unit_test(test_now_usec),
+                cmocka_unit_test(test_format_error),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
