@@ -186,14 +186,23 @@ static json_t *load_config(struct diskd *d, struct disk_config **ret) {
         return NULL;
 }
 
-typedef int (*res_op_t)(struct resource *r, bool force, char *err, size_t err_size);
+/* An operation on one resource: 0 done, negative errno with a message in
+ * err, or 1 when it completes later through done(userdata, ...). */
+typedef int (*res_op_t)(struct resource *r, bool force, resource_done_t done, void *userdata, char *err,
+                        size_t err_size);
 
-static int op_attach(struct resource *r, bool force, char *err, size_t n) { return resource_attach(r, err, n); }
-static int op_detach(struct resource *r, bool force, char *err, size_t n) { return resource_detach(r, err, n); }
-static int op_connect(struct resource *r, bool force, char *err, size_t n) { return resource_connect(r, err, n); }
-static int op_disconnect(struct resource *r, bool force, char *err, size_t n) { return resource_disconnect(r, err, n); }
-static int op_primary(struct resource *r, bool force, char *err, size_t n) { return resource_primary(r, force, err, n); }
-static int op_secondary(struct resource *r, bool force, char *err, size_t n) { return resource_secondary(r, err, n); }
+#define OP(name, call)                                                                                    \
+        static int op_##name(struct resource *r, bool force, resource_done_t done, void *userdata, char *err, \
+                             size_t n) {                                                                  \
+                return call;                                                                              \
+        }
+OP(attach, resource_attach(r, err, n))
+OP(detach, resource_detach(r, err, n))
+OP(connect, resource_connect(r, err, n))
+OP(disconnect, resource_disconnect(r, err, n))
+OP(primary, resource_primary(r, force, done, userdata, err, n))
+OP(secondary, resource_secondary(r, err, n))
+#undef OP
 
 static const struct {
         const char *name;
@@ -207,37 +216,72 @@ static const struct {
         { "secondary", op_secondary },
 };
 
-/* Run op on one resource that is up, or on all of them. */
-static json_t *run_on_resources(struct diskd *d, const char *command, const struct cmd_args *a, res_op_t op) {
-        _cleanup_buf_ struct buf errors = BUF_INIT;
-        char err[1024];
-        int first_error = 0;
+/* One command over one or all resources, some of whose operations may
+ * finish later (a promotion waiting for the peer): the reply is given
+ * when the last one is done. */
+struct res_command {
+        struct ctl_deferred *reply;
+        unsigned waiting;
+        int first_error;
+        struct buf errors;
+};
 
-        if (!a->all) {
-                struct resource *r = hashmap_get(d->resources, a->resource);
-                if (!r)
-                        return ctl_reply_error(ENOENT, "%s: resource %s is not up ('tandem disk up %s' first)",
-                                               command, a->resource, a->resource);
-                err[0] = '\0';
-                int k = op(r, a->force, err, sizeof(err));
-                if (k < 0)
-                        return ctl_reply_error(k, "%s", *err ? err : strerror(-k));
-                return ctl_reply_ok("");
-        }
+static void res_command_note(struct res_command *rc, int error, const char *why) {
+        if (error >= 0)
+                return;
+        if (!rc->first_error)
+                rc->first_error = error;
+        (void) buf_printf(&rc->errors, "%s%s", rc->errors.len ? "\n" : "", why && *why ? why : strerror(-error));
+}
+
+static void res_command_done(void *userdata, int error, const char *why) {
+        struct res_command *rc = userdata;
+
+        res_command_note(rc, error, why);
+        if (--rc->waiting > 0)
+                return;
+        ctl_deferred_reply(rc->reply, rc->first_error ? ctl_reply_error(rc->first_error, "%s", rc->errors.data)
+                                                      : ctl_reply_ok(""));
+        buf_free(&rc->errors);
+        free(rc);
+}
+
+/* Run op on one resource that is up, or on all of them. The reply is
+ * always given through a deferral, at once or when the last pending
+ * operation finishes. */
+static int run_on_resources(struct diskd *d, const char *command, const struct cmd_args *a, res_op_t op,
+                            json_t **ret_reply) {
+        struct res_command *rc;
         const char *name;
         struct resource *r;
-        HASHMAP_FOREACH(name, r, d->resources, it) {
-                err[0] = '\0';
-                int k = op(r, a->force, err, sizeof(err));
-                if (k < 0) {
-                        if (!first_error)
-                                first_error = k;
-                        (void) buf_printf(&errors, "%s%s", errors.len ? "\n" : "", *err ? err : strerror(-k));
-                }
+        char err[1024];
+
+        if (!a->all && !hashmap_contains(d->resources, a->resource)) {
+                *ret_reply = ctl_reply_error(ENOENT, "%s: resource %s is not up ('tandem disk up %s' first)",
+                                             command, a->resource, a->resource);
+                return *ret_reply ? 0 : -ENOMEM;
         }
-        if (first_error)
-                return ctl_reply_error(first_error, "%s", errors.data);
-        return ctl_reply_ok("");
+        rc = calloc(1, sizeof(*rc));
+        if (!rc)
+                return -ENOMEM;
+        rc->reply = ctl_server_defer(d->ctl);
+        if (!rc->reply) {
+                free(rc);
+                return -ENOMEM;
+        }
+        rc->waiting = 1; /* this loop */
+        HASHMAP_FOREACH(name, r, d->resources, it) {
+                if (!a->all && !streq(name, a->resource))
+                        continue;
+                err[0] = '\0';
+                int k = op(r, a->force, res_command_done, rc, err, sizeof(err));
+                if (k > 0)
+                        rc->waiting++;
+                else
+                        res_command_note(rc, k, err);
+        }
+        res_command_done(rc, 0, NULL);
+        return 0;
 }
 
 static json_t *cmd_up(struct diskd *d, const struct cmd_args *a) {
@@ -406,8 +450,11 @@ int diskd_handle_request(const char *command, json_t *args, json_t *request, jso
                         reply = parse_args(command, args, &a, true);
                         if (!reply && a.force && res_ops[i].op != op_primary)
                                 reply = ctl_reply_error(EINVAL, "%s: --force is for primary only", command);
-                        *ret_reply = reply ? reply : run_on_resources(d, command, &a, res_ops[i].op);
-                        return *ret_reply ? 0 : -ENOMEM;
+                        if (reply) {
+                                *ret_reply = reply;
+                                return 0;
+                        }
+                        return run_on_resources(d, command, &a, res_ops[i].op, ret_reply);
                 }
         *ret_reply = ctl_reply_error(EOPNOTSUPP, "tandem-diskd: unknown command '%s'", command);
         return *ret_reply ? 0 : -ENOMEM;

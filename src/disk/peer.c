@@ -138,6 +138,10 @@ static void queued(struct conn *c, size_t before) {
         c->out_queued += c->out.len - before;
 }
 
+void peer_conn_queued(struct conn *c, size_t before) {
+        queued(c, before);
+}
+
 void peer_close_with(struct peer *p, struct conn *c, uint16_t type, enum wire_reason reason,
                      const char *fmt, ...) {
         struct wire_close cl = { .reason = reason };
@@ -225,6 +229,11 @@ int peer_check_promote(struct peer *p, char *err, size_t err_size) {
                          "allow-two-primaries is not set", p->r->name, p->r->peer_host->name);
                 return -EBUSY;
         }
+        if (p->promo.granted_to_peer && !p->r->cfg->net.allow_two_primaries) {
+                snprintf(err, err_size, "%s: refusing to become Primary: %s is becoming Primary", p->r->name,
+                         p->r->peer_host->name);
+                return -EBUSY;
+        }
         return 0;
 }
 
@@ -271,6 +280,7 @@ void peer_connection_lost(struct peer *p, const char *why) {
         }
         peer_data_abort(p);
         peer_sync_abort(p);
+        peer_role_abort(p, why);
         for (size_t i = 0; i < p->n_volumes; i++) {
                 p->vol[i].have_state = p->vol[i].have_uuids = p->vol[i].have_sizes = false;
                 p->vol[i].repl = REPL_OFF;
@@ -667,6 +677,7 @@ static void handle_volume_info(struct conn *c, const struct wire_packet *pk) {
                 bool was_primary = pv->have_state && pv->state.role == WIRE_ROLE_PRIMARY;
                 pv->state = pk->state;
                 pv->have_state = true;
+                (void) peer_role_handle(p, pk);
                 if (c->phase == PHASE_ESTABLISHED) {
                         if (!was_primary && pk->state.role == WIRE_ROLE_PRIMARY && pk->volume == 0)
                                 log_info("%s: peer %s is Primary now", p->r->name, p->r->peer_host->name);
@@ -733,21 +744,7 @@ static int handle_packet(struct conn *c, const struct wire_packet *pk) {
                 }
                 if (c->phase != PHASE_ESTABLISHED)
                         break;
-                if (pk->type == WIRE_P_STATE_CHANGE_REQUEST) {
-                        struct wire_state_change_reply rep = { .request_id = pk->sc_request.request_id,
-                                                               .result = WIRE_SC_GRANTED };
-                        if (pk->sc_request.role == WIRE_ROLE_PRIMARY && p->r->role == ROLE_PRIMARY &&
-                            !p->r->cfg->net.allow_two_primaries) {
-                                rep.result = WIRE_SC_TWO_PRIMARIES;
-                                snprintf(rep.text, sizeof(rep.text), "%s is Primary", p->r->me->name);
-                        }
-                        size_t before = c->out.len;
-                        if (wire_state_change_reply_encode(&c->out, &rep) >= 0)
-                                queued(c, before);
-                        peer_conn_queue(c);
-                        return 0;
-                }
-                if (pk->type == WIRE_P_STATE_CHANGE_REPLY)
+                if (peer_role_handle(p, pk) > 0)
                         return 0;
                 if (peer_data_handle(p, pk) > 0)
                         return 0;
@@ -945,6 +942,7 @@ void peer_free(struct peer *p) {
         if (!p)
                 return;
         p->dying = true;
+        p->promo.done = NULL; /* the resource answers its own pending promotion */
         if (p->c) {
                 struct conn *c = p->c;
                 struct wire_close cl = { .reason = WIRE_REASON_ADMIN };
@@ -958,6 +956,7 @@ void peer_free(struct peer *p) {
         sd_event_source_disable_unref(p->listen_src);
         sd_event_source_disable_unref(p->retry_timer);
         sd_event_source_disable_unref(p->ping_timer);
+        p->promo.timer = sd_event_source_disable_unref(p->promo.timer);
         safe_close(p->listen_fd);
         p->listen_src = p->retry_timer = p->ping_timer = NULL;
         p->listen_fd = -1;

@@ -80,8 +80,24 @@ void peer_resync_after_promote(struct peer *p);
 /* Tell the peer about a local state change (role, disk states). */
 void peer_send_state(struct peer *p);
 
-/* Ask the peer whether we may become Primary (it refuses when it is
- * Primary itself and two primaries are not allowed). Returns 0, or a
- * negative errno with a message in err. Synchronous within the event loop
- * only in the sense that the decision uses the last reported peer state. */
+/* Whether we may become Primary as far as the peer's last reported state
+ * tells (refused while it is Primary, or about to be, and two primaries
+ * are not allowed). Returns 0, or a negative errno with a message in err. */
 int peer_check_promote(struct peer *p, char *err, size_t err_size);
+
+/* Called once with the peer's answer to a promotion request: error 0
+ * (granted) or a negative errno with `why` saying what happened. */
+typedef void (*peer_role_done_t)(void *userdata, int error, const char *why);
+
+/* Ask the peer to agree that we become Primary (two-phase, so that two
+ * simultaneous promotions never both succeed; docs/wire-protocol.md).
+ * Returns 1 when the request is on its way and `done` will run; 0 when no
+ * question is needed (not connected, or two primaries allowed); a
+ * negative errno with a message in err when it cannot be asked. `done`
+ * does not run when the peer is freed first. */
+int peer_request_promotion(struct peer *p, bool force, peer_role_done_t done, void *userdata, char *err,
+                           size_t err_size);
+
+/* After the peer granted a promotion that then failed here: tell it, so
+ * that it may promote itself again. */
+void peer_release_promotion(struct peer *p);

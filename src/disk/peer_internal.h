@@ -141,6 +141,15 @@ struct peer {
         uint64_t gen;                   /* counts connections: acks go only to the one a write came on */
         uint64_t next_conn_id;
         bool new_generation_done;       /* after losing the peer while Primary */
+        /* role changes the peer must agree to (peer_role.c) */
+        struct {
+                uint32_t next_id, id;
+                bool outstanding;       /* our request waits for its reply */
+                bool granted_to_peer;   /* we let the peer promote: no promotion here until it did */
+                sd_event_source *timer;
+                peer_role_done_t done;
+                void *userdata;
+        } promo;
         size_t n_volumes;
         struct peer_volume vol[PEER_MAX_VOLUMES];
 };
@@ -151,6 +160,7 @@ bool peer_io_unref(struct peer *p);
 
 /* peer.c */
 void peer_conn_queue(struct conn *c);           /* start writing what is queued */
+void peer_conn_queued(struct conn *c, size_t before); /* account for bytes an encoder appended */
 void peer_connection_lost(struct peer *p, const char *why);
 void peer_close_with(struct peer *p, struct conn *c, uint16_t type, enum wire_reason reason,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -165,6 +175,12 @@ struct rx_write *peer_rx_write_new(struct peer *p, const struct wire_data *d);
 void peer_data_on_sent(struct peer *p);         /* protocol A acks */
 int peer_data_handle(struct peer *p, const struct wire_packet *pk);
 void peer_data_abort(struct peer *p);           /* connection lost */
+
+/* peer_role.c */
+/* STATE_CHANGE_REQUEST/_REPLY, and STATE as an observer. Returns 1 when
+ * the packet was consumed. */
+int peer_role_handle(struct peer *p, const struct wire_packet *pk);
+void peer_role_abort(struct peer *p, const char *why);  /* connection lost */
 
 /* peer_sync.c */
 int peer_sync_decide(struct peer *p);           /* all volumes' state known */

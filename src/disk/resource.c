@@ -401,12 +401,15 @@ static bool all_attached(const struct resource *r) {
         return true;
 }
 
-int resource_primary(struct resource *r, bool force, char *err, size_t err_size) {
+/* The local conditions for a promotion (and the peer's last reported
+ * state). */
+static int check_promotable(struct resource *r, bool force, char *err, size_t err_size) {
         bool connected = r->peer && peer_conn_state(r->peer) == CONN_CONNECTED;
-        int k;
 
-        if (r->role == ROLE_PRIMARY)
-                return 0;
+        if (r->promoting.active) {
+                snprintf(err, err_size, "%s: a promotion is in progress", r->name);
+                return -EBUSY;
+        }
         if (!all_attached(r)) {
                 snprintf(err, err_size, "%s: not every volume is attached", r->name);
                 return -ENODEV;
@@ -425,8 +428,12 @@ int resource_primary(struct resource *r, bool force, char *err, size_t err_size)
                         return -EROFS;
                 }
         }
-        if (r->peer && (k = peer_check_promote(r->peer, err, err_size)) < 0)
-                return k;
+        return r->peer ? peer_check_promote(r->peer, err, err_size) : 0;
+}
+
+static int promote_now(struct resource *r, bool force, char *err, size_t err_size) {
+        bool connected = r->peer && peer_conn_state(r->peer) == CONN_CONNECTED;
+        int k;
 
         r->role = ROLE_PRIMARY;
         for (size_t i = 0; i < r->n_volumes; i++) {
@@ -462,6 +469,54 @@ int resource_primary(struct resource *r, bool force, char *err, size_t err_size)
         return 0;
 }
 
+/* The peer answered our promotion request. */
+static void on_promotion_answer(void *userdata, int error, const char *why) {
+        struct resource *r = userdata;
+        resource_done_t done = r->promoting.done;
+        void *done_userdata = r->promoting.userdata;
+        char err[1024] = "";
+        int k = error;
+
+        r->promoting.active = false;
+        r->promoting.done = NULL;
+        if (k >= 0) {
+                /* Things may have changed while we waited. */
+                k = check_promotable(r, r->promoting.force, err, sizeof(err));
+                if (k >= 0)
+                        k = promote_now(r, r->promoting.force, err, sizeof(err));
+                if (k < 0 && r->peer)
+                        peer_release_promotion(r->peer);
+                why = err;
+        }
+        if (k < 0)
+                log_notice("%s", *why ? why : strerror(-k));
+        done(done_userdata, k < 0 ? k : 0, k < 0 ? why : NULL);
+}
+
+int resource_primary(struct resource *r, bool force, resource_done_t done, void *userdata, char *err,
+                     size_t err_size) {
+        int k;
+
+        if (r->role == ROLE_PRIMARY)
+                return 0;
+        k = check_promotable(r, force, err, err_size);
+        if (k < 0)
+                return k;
+        if (r->peer) {
+                k = peer_request_promotion(r->peer, force, on_promotion_answer, r, err, err_size);
+                if (k < 0)
+                        return k;
+                if (k > 0) {
+                        r->promoting.active = true;
+                        r->promoting.force = force;
+                        r->promoting.done = done;
+                        r->promoting.userdata = userdata;
+                        return 1;
+                }
+        }
+        return promote_now(r, force, err, err_size);
+}
+
 int resource_secondary(struct resource *r, char *err, size_t err_size) {
         if (r->role == ROLE_SECONDARY)
                 return 0;
@@ -488,6 +543,12 @@ int resource_secondary(struct resource *r, char *err, size_t err_size) {
 static void resource_free(struct resource *r) {
         if (!r)
                 return;
+        if (r->promoting.active) {
+                char why[256];
+                snprintf(why, sizeof(why), "%s: went down while promoting", r->name);
+                r->promoting.active = false;
+                r->promoting.done(r->promoting.userdata, -ECONNABORTED, why);
+        }
         resource_stop_export(r);
         peer_free(r->peer);
         for (size_t i = 0; i < r->n_volumes; i++)

@@ -32,6 +32,10 @@ const char *res_repl_name(enum res_repl r);
 struct peer;
 struct nbd_server;
 
+/* Called once with the outcome of a command that had to wait: error 0, or
+ * a negative errno and a message. */
+typedef void (*resource_done_t)(void *userdata, int error, const char *why);
+
 struct resource {
         struct diskd_env *env;
         char *name;
@@ -47,6 +51,11 @@ struct resource {
         char *nbd_path;
         unsigned nbd_clients;
         unsigned writes_in_flight;          /* replicated writes not completed */
+        struct {                            /* resource_primary() waiting for the peer */
+                bool active, force;
+                resource_done_t done;
+                void *userdata;
+        } promoting;
 };
 
 /* Bring resource `name` of config c up: attach every volume and start
@@ -64,7 +73,12 @@ int resource_attach(struct resource *r, char *err, size_t err_size);
 int resource_detach(struct resource *r, char *err, size_t err_size);
 int resource_connect(struct resource *r, char *err, size_t err_size);
 int resource_disconnect(struct resource *r, char *err, size_t err_size);
-int resource_primary(struct resource *r, bool force, char *err, size_t err_size);
+/* Become Primary. Returns 0 when done, a negative errno with a message in
+ * err, or 1 while the peer's agreement is asked (connected, two primaries
+ * not allowed): `done` then runs once with the outcome, also when the
+ * resource goes down first. */
+int resource_primary(struct resource *r, bool force, resource_done_t done, void *userdata, char *err,
+                     size_t err_size);
 int resource_secondary(struct resource *r, char *err, size_t err_size);
 
 /* Append the drbdadm-style status (text) to out. */
