@@ -147,6 +147,7 @@ struct cmd_args {
         const char *resource;
         bool all;
         bool force;
+        bool discard_my_data;
         bool json;
         bool verbose;
 };
@@ -160,6 +161,8 @@ static json_t *parse_args(const char *command, json_t *args, struct cmd_args *a,
                 const char *s = json_string_value(arg);
                 if (streq(s, "--force"))
                         a->force = true;
+                else if (streq(s, "--discard-my-data"))
+                        a->discard_my_data = true;
                 else if (streq(s, "--json"))
                         a->json = true;
                 else if (streq(s, "--verbose") || streq(s, "-v"))
@@ -188,19 +191,19 @@ static json_t *load_config(struct diskd *d, struct disk_config **ret) {
 
 /* An operation on one resource: 0 done, negative errno with a message in
  * err, or 1 when it completes later through done(userdata, ...). */
-typedef int (*res_op_t)(struct resource *r, bool force, resource_done_t done, void *userdata, char *err,
-                        size_t err_size);
+typedef int (*res_op_t)(struct resource *r, const struct cmd_args *a, resource_done_t done, void *userdata,
+                        char *err, size_t err_size);
 
-#define OP(name, call)                                                                                    \
-        static int op_##name(struct resource *r, bool force, resource_done_t done, void *userdata, char *err, \
-                             size_t n) {                                                                  \
-                return call;                                                                              \
+#define OP(name, call)                                                                                   \
+        static int op_##name(struct resource *r, const struct cmd_args *a, resource_done_t done,         \
+                             void *userdata, char *err, size_t n) {                                      \
+                return call;                                                                             \
         }
 OP(attach, resource_attach(r, err, n))
 OP(detach, resource_detach(r, err, n))
-OP(connect, resource_connect(r, err, n))
+OP(connect, resource_connect(r, a->discard_my_data, err, n))
 OP(disconnect, resource_disconnect(r, err, n))
-OP(primary, resource_primary(r, force, done, userdata, err, n))
+OP(primary, resource_primary(r, a->force, done, userdata, err, n))
 OP(secondary, resource_secondary(r, err, n))
 #undef OP
 
@@ -274,7 +277,7 @@ static int run_on_resources(struct diskd *d, const char *command, const struct c
                 if (!a->all && !streq(name, a->resource))
                         continue;
                 err[0] = '\0';
-                int k = op(r, a->force, res_command_done, rc, err, sizeof(err));
+                int k = op(r, a, res_command_done, rc, err, sizeof(err));
                 if (k > 0)
                         rc->waiting++;
                 else
@@ -450,6 +453,9 @@ int diskd_handle_request(const char *command, json_t *args, json_t *request, jso
                         reply = parse_args(command, args, &a, true);
                         if (!reply && a.force && res_ops[i].op != op_primary)
                                 reply = ctl_reply_error(EINVAL, "%s: --force is for primary only", command);
+                        if (!reply && a.discard_my_data && res_ops[i].op != op_connect)
+                                reply = ctl_reply_error(EINVAL, "%s: --discard-my-data is for connect only",
+                                                        command);
                         if (reply) {
                                 *ret_reply = reply;
                                 return 0;

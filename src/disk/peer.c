@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "handler.h"
 #include "log.h"
 #include "peer_internal.h"
 #include "sock.h"
@@ -184,6 +185,8 @@ void peer_send_uuids(struct peer *p, uint32_t volume) {
                 u.flags |= WIRE_UUID_WAS_UP_TO_DATE;
         if (v->sb.flags & META_F_CRASHED_PRIMARY)
                 u.flags |= WIRE_UUID_CRASHED_PRIMARY;
+        if (v->sb.flags & META_F_LOST_PEER_AS_PRIMARY)
+                u.flags |= WIRE_UUID_LOST_PEER_AS_PRIMARY;
         if (p->r->role == ROLE_PRIMARY)
                 u.flags |= WIRE_UUID_PRIMARY;
         before = c->out.len;
@@ -299,6 +302,7 @@ void peer_connection_lost(struct peer *p, const char *why) {
                                 volume_get_uuids(v, &u);
                                 uuid_new_current(&u, volume_random_uuid(), true);
                                 volume_set_uuids(v, &u);
+                                v->sb.flags |= META_F_LOST_PEER_AS_PRIMARY;
                                 if (volume_write_super(v, err, sizeof(err)) < 0)
                                         log_error("%s: cannot write metadata: %s", v->name, err);
                                 log_info("%s: new current generation %016llX (peer lost while Primary)",
@@ -404,6 +408,11 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         cfd = accept4(fd, (struct sockaddr *) &sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (cfd < 0)
                 return 0;
+        /* StandAlone takes no connections either way until `connect`. */
+        if (p->standalone) {
+                safe_close(cfd);
+                return 0;
+        }
         if (!same_host(&sa, &p->r->peer_host->address)) {
                 if (sock_format_addr((struct sockaddr *) &sa, len, text, sizeof(text)) < 0)
                         snprintf(text, sizeof(text), "?");
@@ -448,7 +457,7 @@ static void build_settings(const struct peer *p, struct wire_settings *st) {
         st->protocol = n->protocol == DISK_PROTOCOL_A ? WIRE_PROTOCOL_A
                        : n->protocol == DISK_PROTOCOL_B ? WIRE_PROTOCOL_B : WIRE_PROTOCOL_C;
         st->flags = (n->allow_two_primaries ? WIRE_SETTINGS_TWO_PRIMARIES : 0) |
-                    (n->discard_my_data ? WIRE_SETTINGS_DISCARD_MY_DATA : 0);
+                    (n->discard_my_data || p->r->discard_my_data ? WIRE_SETTINGS_DISCARD_MY_DATA : 0);
         st->after_sb_0pri = asb0[n->after_sb_0pri];
         st->after_sb_1pri = asb1[n->after_sb_1pri];
         st->after_sb_2pri = asb2[n->after_sb_2pri];
@@ -544,6 +553,17 @@ static void handle_hello(struct conn *c, const struct wire_hello *h) {
                                 p->peer_node_id, h->host, h->node_id);
                 return;
         }
+        /* A connection begun before we went StandAlone (split brain on
+         * another one) must not start a second decision. */
+        if (p->standalone) {
+                if (p->r->split_brain_unresolved)
+                        peer_close_with(p, c, WIRE_P_ERROR, WIRE_REASON_SPLIT_BRAIN,
+                                        "%s is StandAlone after a split brain", p->r->me->name);
+                else
+                        peer_close_with(p, c, WIRE_P_DISCONNECT, WIRE_REASON_ADMIN, "%s is StandAlone",
+                                        p->r->me->name);
+                return;
+        }
         c->peer_hello = *h;
         /* Two connections past HELLO: keep one, by a rule both ends share. */
         if (p->c && p->c != c) {
@@ -618,6 +638,7 @@ static void handle_settings(struct conn *c, const struct wire_settings *peer_set
                 peer_close_with(p, c, WIRE_P_ERROR, WIRE_REASON_SETTINGS_MISMATCH, "%s", why);
                 return;
         }
+        c->peer_discard_my_data = peer_settings->flags & WIRE_SETTINGS_DISCARD_MY_DATA;
         c->phase = PHASE_STATE;
         send_volume_info(c);
 }
@@ -699,6 +720,16 @@ static int handle_packet(struct conn *c, const struct wire_packet *pk) {
         case WIRE_P_DISCONNECT:
                 log_warning("%s: %s from %s: %s: %s", p->r->name, wire_packet_name(pk->type),
                             p->r->peer_host->name, wire_reason_name(pk->close.reason) ?: "?", pk->close.text);
+                if (pk->close.reason == WIRE_REASON_SPLIT_BRAIN && c->phase != PHASE_ESTABLISHED &&
+                    !p->standalone) {
+                        /* The peer decided a split brain on a connection
+                         * that lost the connection race here: it is ours
+                         * too. */
+                        log_error("%s: %s detected a split brain: StandAlone until resolved", p->r->name,
+                                  p->r->peer_host->name);
+                        resource_note_split_brain(p->r, 0, false, "detected by the peer");
+                        (void) handler_run(p->r, "split-brain", -1);
+                }
                 if (pk->close.reason == WIRE_REASON_SETTINGS_MISMATCH ||
                     pk->close.reason == WIRE_REASON_UNRELATED_DATA || pk->close.reason == WIRE_REASON_SPLIT_BRAIN ||
                     pk->close.reason == WIRE_REASON_SIZE)

@@ -42,6 +42,7 @@ struct conn {
         struct wire_hello peer_hello;
         struct wire_auth_challenge my_challenge, peer_challenge;
         bool got_challenge, verified, settings_sent;
+        bool peer_discard_my_data;  /* its SETTINGS said connect --discard-my-data */
         unsigned vols_sized, vols_uuided, vols_stated;
         struct conn *next;
 };

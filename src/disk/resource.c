@@ -378,13 +378,28 @@ int resource_detach(struct resource *r, char *err, size_t err_size) {
         return 0;
 }
 
-int resource_connect(struct resource *r, char *err, size_t err_size) {
+int resource_connect(struct resource *r, bool discard_my_data, char *err, size_t err_size) {
         if (!r->peer_host) {
                 snprintf(err, err_size, "%s: no peer is configured for host %s", r->name, r->me->name);
                 return -EINVAL;
         }
-        if (r->peer)
+        if (r->peer && peer_conn_state(r->peer) != CONN_STANDALONE) {
+                if (discard_my_data) {
+                        snprintf(err, err_size, "%s: --discard-my-data needs a StandAlone resource "
+                                 "('tandem disk disconnect %s' first)", r->name, r->name);
+                        return -EBUSY;
+                }
                 return 0;
+        }
+        /* StandAlone (after a split brain, say): start over. */
+        peer_free(r->peer);
+        r->peer = NULL;
+        if (discard_my_data && r->role == ROLE_PRIMARY) {
+                snprintf(err, err_size, "%s: a Primary cannot discard its data ('tandem disk secondary %s' first)",
+                         r->name, r->name);
+                return -EBUSY;
+        }
+        r->discard_my_data = discard_my_data;
         return peer_new(r, &r->peer, err, err_size);
 }
 
@@ -616,7 +631,7 @@ int resource_up(struct diskd_env *env, struct disk_config *c, const char *name,
         }
         k = resource_attach(r, err, err_size);
         if (k >= 0 && r->peer_host)
-                k = resource_connect(r, err, err_size);
+                k = resource_connect(r, false, err, err_size);
         if (k < 0) {
                 resource_free(r);
                 return k;
@@ -660,6 +675,12 @@ void resource_mark_out_of_sync(struct resource *r, uint32_t volume, uint64_t off
 
 /* ---- status ---- */
 
+void resource_note_split_brain(struct resource *r, uint32_t volume, bool resolved, const char *why) {
+        r->split_brains++;
+        r->split_brain_unresolved = !resolved;
+        snprintf(r->last_split_brain, sizeof(r->last_split_brain), "volume %u: %s", volume, why);
+}
+
 int resource_status_text(struct resource *r, bool verbose, struct buf *out) {
         bool multi = r->n_volumes > 1;
         int k = buf_printf(out, "%s role:%s\n", r->name, res_role_name(r->role));
@@ -690,7 +711,8 @@ int resource_status_text(struct resource *r, bool verbose, struct buf *out) {
                 return k;
         enum res_conn c = r->peer ? peer_conn_state(r->peer) : CONN_STANDALONE;
         if (c != CONN_CONNECTED)
-                return buf_printf(out, "  %s connection:%s\n", r->peer_host->name, res_conn_name(c));
+                return buf_printf(out, "  %s connection:%s%s\n", r->peer_host->name, res_conn_name(c),
+                                  c == CONN_STANDALONE && r->split_brain_unresolved ? " split-brain:yes" : "");
         k = buf_printf(out, "  %s role:%s\n", r->peer_host->name, peer_role_text(r->peer));
         for (size_t i = 0; k >= 0 && i < r->n_volumes; i++) {
                 enum res_repl rs = peer_repl_state(r->peer);
@@ -724,6 +746,9 @@ json_t *resource_status_json(struct resource *r) {
         json_object_set_new(o, "role", json_string(res_role_name(r->role)));
         json_object_set_new(o, "nbd-socket", json_string(r->nbd_path));
         json_object_set_new(o, "nbd-clients", json_integer(r->nbd_clients));
+        json_object_set_new(o, "split-brains", json_integer(r->split_brains));
+        if (r->split_brains)
+                json_object_set_new(o, "last-split-brain", json_string(r->last_split_brain));
         for (size_t i = 0; i < r->n_volumes; i++) {
                 struct volume *v = r->volumes[i];
                 json_t *jv = json_object();

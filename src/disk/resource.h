@@ -51,6 +51,10 @@ struct resource {
         char *nbd_path;
         unsigned nbd_clients;
         unsigned writes_in_flight;          /* replicated writes not completed */
+        bool discard_my_data;               /* connect --discard-my-data: until the next sync decision */
+        unsigned split_brains;              /* detected since `up` */
+        bool split_brain_unresolved;        /* the last one left us StandAlone */
+        char last_split_brain[300];         /* how the last one was settled, or not */
         struct {                            /* resource_primary() waiting for the peer */
                 bool active, force;
                 resource_done_t done;
@@ -71,7 +75,10 @@ int resource_down(struct resource *r, char *err, size_t err_size);
 
 int resource_attach(struct resource *r, char *err, size_t err_size);
 int resource_detach(struct resource *r, char *err, size_t err_size);
-int resource_connect(struct resource *r, char *err, size_t err_size);
+/* Start connecting (again, when StandAlone). discard_my_data: DRBD's
+ * `connect --discard-my-data`: a split brain found at this connect is
+ * settled with this side as SyncTarget. */
+int resource_connect(struct resource *r, bool discard_my_data, char *err, size_t err_size);
 int resource_disconnect(struct resource *r, char *err, size_t err_size);
 /* Become Primary. Returns 0 when done, a negative errno with a message in
  * err, or 1 while the peer's agreement is asked (connected, two primaries
@@ -80,6 +87,10 @@ int resource_disconnect(struct resource *r, char *err, size_t err_size);
 int resource_primary(struct resource *r, bool force, resource_done_t done, void *userdata, char *err,
                      size_t err_size);
 int resource_secondary(struct resource *r, char *err, size_t err_size);
+
+/* A split brain was detected on a volume; why says how it was settled
+ * (or that it was not: then the resource stays StandAlone). */
+void resource_note_split_brain(struct resource *r, uint32_t volume, bool resolved, const char *why);
 
 /* Append the drbdadm-style status (text) to out. */
 int resource_status_text(struct resource *r, bool verbose, struct buf *out);

@@ -382,7 +382,8 @@ struct wire_sizes {
 #define WIRE_UUID_PEER_OUTDATED     (1u << 4)
 #define WIRE_UUID_SKIP_INITIAL_SYNC (1u << 5)
 #define WIRE_UUID_FULL_SYNC         (1u << 6)
-#define WIRE_UUID_FLAGS             (0x7fu)
+#define WIRE_UUID_LOST_PEER_AS_PRIMARY (1u << 7)
+#define WIRE_UUID_FLAGS             (0xffu)
 
 struct wire_uuids {
         uint64_t current, bitmap, history[WIRE_UUID_HISTORY];
