@@ -32,6 +32,8 @@ static void disk_usage(FILE *f) {
                 "                     brain, --discard-my-data makes this side the SyncTarget\n"
                 "  primary [--force] RES   promote (--force: also from Inconsistent/Outdated data)\n"
                 "  secondary RES      demote (refused while an NBD client is connected)\n"
+                "  verify RES         online verify against the peer (verify-alg): blocks that\n"
+                "                     differ are logged and marked out of sync\n"
                 "  status [RES] [--json] [--verbose]\n"
                 "  dump [RES]         the configuration in canonical drbd.conf form\n"
                 "  create-md [--force] RES   write fresh metadata for this host's volumes\n"
@@ -188,7 +190,7 @@ static int cmd_create_md(int argc, char **argv) {
 }
 
 static const char *const daemon_commands[] = {
-        "up", "down", "attach", "detach", "connect", "disconnect", "primary", "secondary", "status",
+        "up", "down", "attach", "detach", "connect", "disconnect", "primary", "secondary", "verify", "status",
 };
 
 int cli_disk(int argc, char **argv) {

@@ -205,6 +205,7 @@ OP(connect, resource_connect(r, a->discard_my_data, err, n))
 OP(disconnect, resource_disconnect(r, err, n))
 OP(primary, resource_primary(r, a->force, done, userdata, err, n))
 OP(secondary, resource_secondary(r, err, n))
+OP(verify, resource_verify(r, err, n))
 #undef OP
 
 static const struct {
@@ -217,6 +218,7 @@ static const struct {
         { "disconnect", op_disconnect },
         { "primary", op_primary },
         { "secondary", op_secondary },
+        { "verify", op_verify },
 };
 
 /* One command over one or all resources, some of whose operations may

@@ -199,6 +199,8 @@ static enum wire_repl_state wire_repl(enum res_repl r) {
         switch (r) {
         case REPL_SYNC_SOURCE: return WIRE_REPL_SYNC_SOURCE;
         case REPL_SYNC_TARGET: return WIRE_REPL_SYNC_TARGET;
+        case REPL_VERIFY_SOURCE: return WIRE_REPL_VERIFY_SOURCE;
+        case REPL_VERIFY_TARGET: return WIRE_REPL_VERIFY_TARGET;
         default: return WIRE_REPL_ESTABLISHED;
         }
 }
@@ -284,6 +286,7 @@ void peer_connection_lost(struct peer *p, const char *why) {
         peer_data_abort(p);
         peer_sync_abort(p);
         peer_role_abort(p, why);
+        peer_verify_abort(p);
         for (size_t i = 0; i < p->n_volumes; i++) {
                 p->vol[i].have_state = p->vol[i].have_uuids = p->vol[i].have_sizes = false;
                 p->vol[i].repl = REPL_OFF;
@@ -699,6 +702,8 @@ static void handle_volume_info(struct conn *c, const struct wire_packet *pk) {
                 pv->state = pk->state;
                 pv->have_state = true;
                 (void) peer_role_handle(p, pk);
+                if (c->phase == PHASE_ESTABLISHED)
+                        (void) peer_verify_handle(p, pk);
                 if (c->phase == PHASE_ESTABLISHED) {
                         if (!was_primary && pk->state.role == WIRE_ROLE_PRIMARY && pk->volume == 0)
                                 log_info("%s: peer %s is Primary now", p->r->name, p->r->peer_host->name);
@@ -777,6 +782,9 @@ static int handle_packet(struct conn *c, const struct wire_packet *pk) {
                         break;
                 if (peer_role_handle(p, pk) > 0)
                         return 0;
+                int k = peer_verify_handle(p, pk);
+                if (k != 0)
+                        return k > 0 ? 0 : k;
                 if (peer_data_handle(p, pk) > 0)
                         return 0;
                 if (peer_sync_handle(p, pk) > 0)

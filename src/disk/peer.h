@@ -77,6 +77,13 @@ bool peer_submit_flush(struct peer *p, struct peer_flush *f);
  * every volume whose peer disk is Inconsistent (the initial sync). */
 void peer_resync_after_promote(struct peer *p);
 
+/* Start an online verify of every volume with this node as
+ * VerifySource. Returns 0 or a negative errno with a message in err. */
+int peer_verify_start(struct peer *p, char *err, size_t err_size);
+/* Verify progress of a volume, in 4 KiB blocks. */
+void peer_verify_progress(const struct peer *p, uint32_t volume, uint64_t *ret_done, uint64_t *ret_total,
+                          uint64_t *ret_out_of_sync);
+
 /* Tell the peer about a local state change (role, disk states). */
 void peer_send_state(struct peer *p);
 

@@ -103,6 +103,11 @@ struct peer_volume {
         uint64_t rs_cursor;             /* next bit to request (target) */
         uint64_t sync_uuid;
         uint64_t resynced_bytes;
+        /* online verify (peer_verify.c), in 4 KiB blocks */
+        uint64_t ov_cursor;             /* source: next byte offset to ask for */
+        unsigned ov_in_flight;          /* source: requests without a result yet */
+        uint64_t ov_done, ov_total, ov_out_of_sync;
+        bool ov_finished;               /* a verify ran to its end since connect */
 };
 
 struct peer {
@@ -170,6 +175,9 @@ void peer_send_volume_state(struct peer *p, uint32_t volume);
 enum wire_disk_state peer_wire_disk(enum vol_disk_state s);
 
 /* peer_data.c */
+/* Queue one packet of the shared 24-byte block layout (acks, OV_*). */
+void peer_send_block(struct peer *p, uint16_t type, uint32_t volume, uint64_t id, uint64_t offset,
+                     uint32_t length, uint32_t code);
 /* A received write with its data copied out of the receive buffer; on
  * ENOMEM the connection is closed and NULL returned. */
 struct rx_write *peer_rx_write_new(struct peer *p, const struct wire_data *d);
@@ -182,6 +190,13 @@ void peer_data_abort(struct peer *p);           /* connection lost */
  * the packet was consumed. */
 int peer_role_handle(struct peer *p, const struct wire_packet *pk);
 void peer_role_abort(struct peer *p, const char *why);  /* connection lost */
+
+/* peer_verify.c */
+/* OV_REQUEST/_REPLY/_RESULT; STATE as an observer. Returns 1 when the
+ * packet was consumed, 0 when not, a negative errno when the connection
+ * was closed. */
+int peer_verify_handle(struct peer *p, const struct wire_packet *pk);
+void peer_verify_abort(struct peer *p);
 
 /* peer_sync.c */
 int peer_sync_decide(struct peer *p);           /* all volumes' state known */

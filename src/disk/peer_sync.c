@@ -93,6 +93,10 @@ static void start_resync(struct peer *p, uint32_t volume, enum uuid_verdict verd
         pv->bitmap_received = false;
         if (verdict > 0) {
                 struct disk_uuids u;
+                /* The generations chose our data (a crashed Primary comes
+                 * back Consistent): it is the up-to-date copy now. */
+                if (v->disk == VOL_CONSISTENT || v->disk == VOL_OUTDATED)
+                        resource_set_disk_state(p->r, v, VOL_UPTODATE);
                 pv->repl = REPL_SYNC_SOURCE;
                 volume_get_uuids(v, &u);
                 pv->sync_uuid = uuid_start_sync_source(&u, volume_random_uuid());

@@ -32,6 +32,8 @@ const char *res_repl_name(enum res_repl r) {
         case REPL_ESTABLISHED: return "Established";
         case REPL_SYNC_SOURCE: return "SyncSource";
         case REPL_SYNC_TARGET: return "SyncTarget";
+        case REPL_VERIFY_SOURCE: return "VerifyS";
+        case REPL_VERIFY_TARGET: return "VerifyT";
         }
         return "?";
 }
@@ -403,6 +405,14 @@ int resource_connect(struct resource *r, bool discard_my_data, char *err, size_t
         return peer_new(r, &r->peer, err, err_size);
 }
 
+int resource_verify(struct resource *r, char *err, size_t err_size) {
+        if (!r->peer || peer_conn_state(r->peer) != CONN_CONNECTED) {
+                snprintf(err, err_size, "%s: verify needs a connected peer", r->name);
+                return -ENOTCONN;
+        }
+        return peer_verify_start(r->peer, err, err_size);
+}
+
 int resource_disconnect(struct resource *r, char *err, size_t err_size) {
         peer_free(r->peer);
         r->peer = NULL;
@@ -728,6 +738,11 @@ int resource_status_text(struct resource *r, bool verbose, struct buf *out) {
                         peer_sync_progress(r->peer, (uint32_t) i, &left, &total);
                         k = buf_printf(out, " done:%.2f", total ? 100.0 * (double) (total - left) / (double) total : 100.0);
                 }
+                if (k >= 0 && (rs == REPL_VERIFY_SOURCE || rs == REPL_VERIFY_TARGET)) {
+                        uint64_t done, total, oos;
+                        peer_verify_progress(r->peer, (uint32_t) i, &done, &total, &oos);
+                        k = buf_printf(out, " done:%.2f", total ? 100.0 * (double) done / (double) total : 100.0);
+                }
                 if (k >= 0)
                         k = buf_putc(out, '\n');
         }
@@ -789,6 +804,11 @@ json_t *resource_status_json(struct resource *r) {
                                         json_object_set_new(x, "peer-disk-state",
                                                             json_string(peer_disk_text(r->peer, (uint32_t) i)));
                                         json_object_set_new(x, "resync-left", json_integer((json_int_t) left * META_BLOCK_SIZE));
+                                        uint64_t ov_done, ov_total, ov_oos;
+                                        peer_verify_progress(r->peer, (uint32_t) i, &ov_done, &ov_total, &ov_oos);
+                                        json_object_set_new(x, "verified", json_integer((json_int_t) (ov_done * META_BLOCK_SIZE)));
+                                        json_object_set_new(x, "verify-out-of-sync",
+                                                            json_integer((json_int_t) (ov_oos * META_BLOCK_SIZE)));
                                         json_array_append_new(pv, x);
                                 }
                                 json_object_set_new(peer, "volumes", pv);

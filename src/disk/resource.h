@@ -26,7 +26,7 @@ const char *res_role_name(enum res_role r);
 enum res_conn { CONN_STANDALONE, CONN_CONNECTING, CONN_CONNECTED };
 const char *res_conn_name(enum res_conn c);
 
-enum res_repl { REPL_OFF, REPL_ESTABLISHED, REPL_SYNC_SOURCE, REPL_SYNC_TARGET };
+enum res_repl { REPL_OFF, REPL_ESTABLISHED, REPL_SYNC_SOURCE, REPL_SYNC_TARGET, REPL_VERIFY_SOURCE, REPL_VERIFY_TARGET };
 const char *res_repl_name(enum res_repl r);
 
 struct peer;
@@ -80,6 +80,9 @@ int resource_detach(struct resource *r, char *err, size_t err_size);
  * settled with this side as SyncTarget. */
 int resource_connect(struct resource *r, bool discard_my_data, char *err, size_t err_size);
 int resource_disconnect(struct resource *r, char *err, size_t err_size);
+/* Start an online verify against the peer (this node VerifySource); it
+ * runs on, its progress in the status. */
+int resource_verify(struct resource *r, char *err, size_t err_size);
 /* Become Primary. Returns 0 when done, a negative errno with a message in
  * err, or 1 while the peer's agreement is asked (connected, two primaries
  * not allowed): `done` then runs once with the outcome, also when the
