@@ -34,6 +34,12 @@ static void disk_usage(FILE *f) {
                 "  secondary RES      demote (refused while an NBD client is connected)\n"
                 "  verify RES         online verify against the peer (verify-alg): blocks that\n"
                 "                     differ are logged and marked out of sync\n"
+                "  invalidate RES     this side's data is discarded: full resync from the peer\n"
+                "  invalidate-remote RES   the peer's data is discarded: full resync to it\n"
+                "  outdate RES        mark the data Outdated (Secondary, disconnected)\n"
+                "  new-current-uuid [--clear-bitmap] RES   start a new generation; --clear-bitmap\n"
+                "                     on a fresh pair skips the initial sync\n"
+                "  pause-sync RES, resume-sync RES\n"
                 "  status [RES] [--json] [--verbose]\n"
                 "  dump [RES]         the configuration in canonical drbd.conf form\n"
                 "  create-md [--force] RES   write fresh metadata for this host's volumes\n"
@@ -190,7 +196,8 @@ static int cmd_create_md(int argc, char **argv) {
 }
 
 static const char *const daemon_commands[] = {
-        "up", "down", "attach", "detach", "connect", "disconnect", "primary", "secondary", "verify", "status",
+        "up", "down", "attach", "detach", "connect", "disconnect", "primary", "secondary", "verify", "invalidate", "invalidate-remote", "outdate",
+        "new-current-uuid", "pause-sync", "resume-sync", "status",
 };
 
 int cli_disk(int argc, char **argv) {

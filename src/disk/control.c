@@ -148,6 +148,7 @@ struct cmd_args {
         bool all;
         bool force;
         bool discard_my_data;
+        bool clear_bitmap;
         bool json;
         bool verbose;
 };
@@ -163,6 +164,8 @@ static json_t *parse_args(const char *command, json_t *args, struct cmd_args *a,
                         a->force = true;
                 else if (streq(s, "--discard-my-data"))
                         a->discard_my_data = true;
+                else if (streq(s, "--clear-bitmap"))
+                        a->clear_bitmap = true;
                 else if (streq(s, "--json"))
                         a->json = true;
                 else if (streq(s, "--verbose") || streq(s, "-v"))
@@ -206,6 +209,12 @@ OP(disconnect, resource_disconnect(r, err, n))
 OP(primary, resource_primary(r, a->force, done, userdata, err, n))
 OP(secondary, resource_secondary(r, err, n))
 OP(verify, resource_verify(r, err, n))
+OP(invalidate, resource_invalidate(r, false, err, n))
+OP(invalidate_remote, resource_invalidate(r, true, err, n))
+OP(outdate, resource_outdate(r, err, n))
+OP(new_current_uuid, resource_new_current_uuid(r, a->clear_bitmap, err, n))
+OP(pause_sync, resource_pause_sync(r, true, err, n))
+OP(resume_sync, resource_pause_sync(r, false, err, n))
 #undef OP
 
 static const struct {
@@ -219,6 +228,12 @@ static const struct {
         { "primary", op_primary },
         { "secondary", op_secondary },
         { "verify", op_verify },
+        { "invalidate", op_invalidate },
+        { "invalidate-remote", op_invalidate_remote },
+        { "outdate", op_outdate },
+        { "new-current-uuid", op_new_current_uuid },
+        { "pause-sync", op_pause_sync },
+        { "resume-sync", op_resume_sync },
 };
 
 /* One command over one or all resources, some of whose operations may
@@ -455,6 +470,9 @@ int diskd_handle_request(const char *command, json_t *args, json_t *request, jso
                         reply = parse_args(command, args, &a, true);
                         if (!reply && a.force && res_ops[i].op != op_primary)
                                 reply = ctl_reply_error(EINVAL, "%s: --force is for primary only", command);
+                        if (!reply && a.clear_bitmap && res_ops[i].op != op_new_current_uuid)
+                                reply = ctl_reply_error(EINVAL, "%s: --clear-bitmap is for new-current-uuid only",
+                                                        command);
                         if (!reply && a.discard_my_data && res_ops[i].op != op_connect)
                                 reply = ctl_reply_error(EINVAL, "%s: --discard-my-data is for connect only",
                                                         command);

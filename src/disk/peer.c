@@ -54,6 +54,10 @@ enum res_repl peer_repl_state(const struct peer *p) {
         for (size_t i = 0; i < p->n_volumes; i++)
                 if (p->vol[i].repl != REPL_ESTABLISHED)
                         worst = p->vol[i].repl;
+        if (peer_sync_paused(p) && worst == REPL_SYNC_SOURCE)
+                return REPL_PAUSED_SYNC_S;
+        if (peer_sync_paused(p) && worst == REPL_SYNC_TARGET)
+                return REPL_PAUSED_SYNC_T;
         return worst;
 }
 
@@ -780,7 +784,7 @@ static int handle_packet(struct conn *c, const struct wire_packet *pk) {
                 }
                 if (c->phase != PHASE_ESTABLISHED)
                         break;
-                if (peer_role_handle(p, pk) > 0)
+                if (peer_role_handle(p, pk) > 0 || peer_admin_handle(p, pk) > 0)
                         return 0;
                 int k = peer_verify_handle(p, pk);
                 if (k != 0)

@@ -84,6 +84,23 @@ int peer_verify_start(struct peer *p, char *err, size_t err_size);
 void peer_verify_progress(const struct peer *p, uint32_t volume, uint64_t *ret_done, uint64_t *ret_total,
                           uint64_t *ret_out_of_sync);
 
+/* invalidate (remote false: this side becomes SyncTarget of a full sync
+ * from the peer) and invalidate-remote (the peer becomes SyncTarget).
+ * Returns 1 when the resync started, 0 when not connected (the caller
+ * invalidates locally; the resync follows at connect), or a negative
+ * errno with a message in err. */
+int peer_invalidate(struct peer *p, bool remote, char *err, size_t err_size);
+/* new-current-uuid --clear-bitmap while connected to a freshly created
+ * peer: tell it to take our new current generation and skip the initial
+ * sync. Returns 1 when told, 0 when not connected, or a negative errno. */
+int peer_skip_initial_sync(struct peer *p, uint32_t volume, char *err, size_t err_size);
+/* pause-sync (pause true) and resume-sync: while either side has paused,
+ * the resync makes no progress (PausedSyncS/PausedSyncT). */
+int peer_pause_sync(struct peer *p, bool pause, char *err, size_t err_size);
+
+/* Send a volume's generation identifiers (after a local change). */
+void peer_send_uuids(struct peer *p, uint32_t volume);
+
 /* Tell the peer about a local state change (role, disk states). */
 void peer_send_state(struct peer *p);
 

@@ -5,6 +5,7 @@
 
 #include "buf.h"
 #include "peer.h"
+#include "uuid.h"
 #include "wire.h"
 
 #define PEER_MAX_VOLUMES 64
@@ -147,6 +148,7 @@ struct peer {
         uint64_t gen;                   /* counts connections: acks go only to the one a write came on */
         uint64_t next_conn_id;
         bool new_generation_done;       /* after losing the peer while Primary */
+        bool user_paused, peer_paused;  /* pause-sync here / on the peer */
         /* role changes the peer must agree to (peer_role.c) */
         struct {
                 uint32_t next_id, id;
@@ -170,7 +172,6 @@ void peer_conn_queued(struct conn *c, size_t before); /* account for bytes an en
 void peer_connection_lost(struct peer *p, const char *why);
 void peer_close_with(struct peer *p, struct conn *c, uint16_t type, enum wire_reason reason,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-void peer_send_uuids(struct peer *p, uint32_t volume);
 void peer_send_volume_state(struct peer *p, uint32_t volume);
 enum wire_disk_state peer_wire_disk(enum vol_disk_state s);
 
@@ -200,6 +201,15 @@ void peer_verify_abort(struct peer *p);
 
 /* peer_sync.c */
 int peer_sync_decide(struct peer *p);           /* all volumes' state known */
+/* Begin a resync of volume in the direction of verdict (> 0 source). */
+void peer_sync_start(struct peer *p, uint32_t volume, enum uuid_verdict verdict);
+/* Ask for more resync data (SyncTarget), e.g. after a resume. */
+void peer_sync_kick(struct peer *p, uint32_t volume);
+
+/* peer_admin.c */
+bool peer_sync_paused(const struct peer *p);    /* by either side's pause-sync */
+void peer_admin_skip_initial_sync(struct peer *p, uint32_t volume, const struct wire_uuids *u);
+int peer_admin_handle(struct peer *p, const struct wire_packet *pk);   /* SYNC_PAUSE/_RESUME */
 int peer_sync_handle(struct peer *p, const struct wire_packet *pk);
 void peer_sync_on_app_write(struct peer *p, uint32_t volume, uint64_t offset, uint32_t length);
 void peer_sync_abort(struct peer *p);

@@ -79,7 +79,11 @@ static int send_bitmap(struct peer *p, uint32_t volume) {
 static void request_more(struct peer *p, uint32_t volume);
 static void maybe_finish_target(struct peer *p, uint32_t volume);
 
-static void start_resync(struct peer *p, uint32_t volume, enum uuid_verdict verdict) {
+void peer_sync_kick(struct peer *p, uint32_t volume) {
+        request_more(p, volume);
+}
+
+void peer_sync_start(struct peer *p, uint32_t volume, enum uuid_verdict verdict) {
         struct volume *v = p->r->volumes[volume];
         struct peer_volume *pv = &p->vol[volume];
         bool full = verdict == UUID_SOURCE_FULL || verdict == UUID_TARGET_FULL;
@@ -252,7 +256,7 @@ int peer_sync_decide(struct peer *p) {
                         log_warning("%s: becoming SyncTarget while Primary, violating the stable-data "
                                     "assumption (rr-conflict violently)", v->name);
                 }
-                start_resync(p, i, verdict);
+                peer_sync_start(p, i, verdict);
                 if (!live(p))
                         return -ECONNRESET;
         }
@@ -273,6 +277,9 @@ static bool requested(const struct peer *p, uint32_t volume, uint64_t offset, ui
 
 static void request_more(struct peer *p, uint32_t volume) {
         struct conn *c = live(p);
+
+        if (peer_sync_paused(p))
+                return;
         struct volume *v = p->r->volumes[volume];
         struct peer_volume *pv = &p->vol[volume];
         uint64_t nbits = bitmap_size(v->oos);
@@ -572,6 +579,10 @@ int peer_sync_handle(struct peer *p, const struct wire_packet *pk) {
                 return 1;
         }
         case WIRE_P_UUIDS:
+                if (pk->uuids.flags & WIRE_UUID_SKIP_INITIAL_SYNC) {
+                        peer_admin_skip_initial_sync(p, vol, &pk->uuids);
+                        return 1;
+                }
                 /* The SyncSource's new bitmap identifier is our sync
                  * identifier: take it as current. */
                 if (vol < p->n_volumes && p->vol[vol].repl == REPL_SYNC_TARGET && p->r->volumes[vol]) {
@@ -591,7 +602,11 @@ int peer_sync_handle(struct peer *p, const struct wire_packet *pk) {
                 if (p->vol[vol].repl == REPL_SYNC_SOURCE &&
                     pk->state.disk == WIRE_DISK_UP_TO_DATE && pk->state.repl == WIRE_REPL_ESTABLISHED)
                         finish_source(p, vol);
-                else if (p->vol[vol].repl == REPL_ESTABLISHED && pk->state.repl == WIRE_REPL_SYNC_SOURCE) {
+                else if (p->vol[vol].repl == REPL_ESTABLISHED && pk->state.repl == WIRE_REPL_SYNC_TARGET) {
+                        /* The peer invalidated itself: serve it. */
+                        log_info("%s: the peer asks for a full resync: becoming SyncSource", p->r->volumes[vol]->name);
+                        peer_sync_start(p, vol, UUID_SOURCE_BITMAP);
+                } else if (p->vol[vol].repl == REPL_ESTABLISHED && pk->state.repl == WIRE_REPL_SYNC_SOURCE) {
                         /* The peer started a resync on an established
                          * connection (a forced promotion): follow it —
                          * unless we are Primary, whose data is in use. */
@@ -602,7 +617,7 @@ int peer_sync_handle(struct peer *p, const struct wire_packet *pk) {
                                 return -EPROTO;
                         }
                         log_info("%s: the peer starts a resync: becoming SyncTarget", p->r->volumes[vol]->name);
-                        start_resync(p, vol, UUID_TARGET_BITMAP);
+                        peer_sync_start(p, vol, UUID_TARGET_BITMAP);
                 }
                 return 1;
         }
@@ -637,7 +652,7 @@ void peer_resync_after_promote(struct peer *p) {
                 if (v && v->disk == VOL_UPTODATE && p->vol[i].repl == REPL_ESTABLISHED &&
                     p->vol[i].have_state && p->vol[i].state.disk == WIRE_DISK_INCONSISTENT) {
                         log_notice("%s: the peer is Inconsistent: full sync from here", v->name);
-                        start_resync(p, i, UUID_SOURCE_FULL);
+                        peer_sync_start(p, i, UUID_SOURCE_FULL);
                 }
         }
 }

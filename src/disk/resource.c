@@ -34,6 +34,8 @@ const char *res_repl_name(enum res_repl r) {
         case REPL_SYNC_TARGET: return "SyncTarget";
         case REPL_VERIFY_SOURCE: return "VerifyS";
         case REPL_VERIFY_TARGET: return "VerifyT";
+        case REPL_PAUSED_SYNC_S: return "PausedSyncS";
+        case REPL_PAUSED_SYNC_T: return "PausedSyncT";
         }
         return "?";
 }
@@ -405,6 +407,101 @@ int resource_connect(struct resource *r, bool discard_my_data, char *err, size_t
         return peer_new(r, &r->peer, err, err_size);
 }
 
+static bool all_attached(const struct resource *r) {
+        for (size_t i = 0; i < r->n_volumes; i++)
+                if (!r->volumes[i])
+                        return false;
+        return true;
+}
+
+int resource_invalidate(struct resource *r, bool remote, char *err, size_t err_size) {
+        int k;
+
+        if (!all_attached(r)) {
+                snprintf(err, err_size, "%s: not every volume is attached", r->name);
+                return -ENODEV;
+        }
+        if (!remote && r->role == ROLE_PRIMARY) {
+                snprintf(err, err_size, "%s: a Primary cannot invalidate its data ('tandem disk secondary %s' first)",
+                         r->name, r->name);
+                return -EBUSY;
+        }
+        if (r->peer) {
+                k = peer_invalidate(r->peer, remote, err, err_size);
+                if (k != 0)
+                        return k < 0 ? k : 0;
+        } else if (remote) {
+                snprintf(err, err_size, "%s: invalidate-remote needs a connection", r->name);
+                return -ENOTCONN;
+        }
+        /* Not connected: the whole volume is out of sync and the data is
+         * not to be used; the full resync follows at connect. */
+        for (size_t i = 0; i < r->n_volumes; i++) {
+                struct volume *v = r->volumes[i];
+                bitmap_set_range(v->oos, 0, bitmap_size(v->oos));
+                (void) meta_write_bitmap_pages(v->md, &v->sb, META_REGION_BITMAP, v->oos);
+                resource_set_disk_state(r, v, VOL_INCONSISTENT);
+                log_notice("%s: invalidated: a full resync from the peer follows at connect", v->name);
+        }
+        return 0;
+}
+
+int resource_outdate(struct resource *r, char *err, size_t err_size) {
+        if (r->role == ROLE_PRIMARY) {
+                snprintf(err, err_size, "%s: a Primary cannot be outdated", r->name);
+                return -EBUSY;
+        }
+        if (r->peer && peer_conn_state(r->peer) == CONN_CONNECTED) {
+                snprintf(err, err_size, "%s: refusing to outdate while connected", r->name);
+                return -EBUSY;
+        }
+        for (size_t i = 0; i < r->n_volumes; i++) {
+                struct volume *v = r->volumes[i];
+                if (v && (v->disk == VOL_UPTODATE || v->disk == VOL_CONSISTENT))
+                        resource_set_disk_state(r, v, VOL_OUTDATED);
+        }
+        return 0;
+}
+
+int resource_new_current_uuid(struct resource *r, bool clear_bitmap, char *err, size_t err_size) {
+        int k;
+
+        if (!all_attached(r)) {
+                snprintf(err, err_size, "%s: not every volume is attached", r->name);
+                return -ENODEV;
+        }
+        for (size_t i = 0; i < r->n_volumes; i++) {
+                struct volume *v = r->volumes[i];
+                struct disk_uuids u;
+                volume_get_uuids(v, &u);
+                uuid_new_current(&u, volume_random_uuid(), r->role == ROLE_PRIMARY);
+                if (clear_bitmap) {
+                        u.bitmap = 0;
+                        bitmap_clear_range(v->oos, 0, bitmap_size(v->oos));
+                        (void) meta_write_bitmap_pages(v->md, &v->sb, META_REGION_BITMAP, v->oos);
+                }
+                volume_set_uuids(v, &u);
+                log_notice("%s: new current generation %016llX%s", v->name, (unsigned long long) u.current,
+                           clear_bitmap ? ", bitmap cleared" : "");
+                if (r->peer && clear_bitmap && (k = peer_skip_initial_sync(r->peer, (uint32_t) i, err, err_size)) < 0)
+                        return k;
+                if (clear_bitmap)
+                        resource_set_disk_state(r, v, VOL_UPTODATE);
+                save_volume(v);
+                if (r->peer)
+                        peer_send_uuids(r->peer, (uint32_t) i);
+        }
+        return 0;
+}
+
+int resource_pause_sync(struct resource *r, bool pause, char *err, size_t err_size) {
+        if (!r->peer) {
+                snprintf(err, err_size, "%s: not connected", r->name);
+                return -ENOTCONN;
+        }
+        return peer_pause_sync(r->peer, pause, err, err_size);
+}
+
 int resource_verify(struct resource *r, char *err, size_t err_size) {
         if (!r->peer || peer_conn_state(r->peer) != CONN_CONNECTED) {
                 snprintf(err, err_size, "%s: verify needs a connected peer", r->name);
@@ -417,13 +514,6 @@ int resource_disconnect(struct resource *r, char *err, size_t err_size) {
         peer_free(r->peer);
         r->peer = NULL;
         return 0;
-}
-
-static bool all_attached(const struct resource *r) {
-        for (size_t i = 0; i < r->n_volumes; i++)
-                if (!r->volumes[i])
-                        return false;
-        return true;
 }
 
 /* The local conditions for a promotion (and the peer's last reported

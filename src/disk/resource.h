@@ -26,7 +26,10 @@ const char *res_role_name(enum res_role r);
 enum res_conn { CONN_STANDALONE, CONN_CONNECTING, CONN_CONNECTED };
 const char *res_conn_name(enum res_conn c);
 
-enum res_repl { REPL_OFF, REPL_ESTABLISHED, REPL_SYNC_SOURCE, REPL_SYNC_TARGET, REPL_VERIFY_SOURCE, REPL_VERIFY_TARGET };
+enum res_repl {
+        REPL_OFF, REPL_ESTABLISHED, REPL_SYNC_SOURCE, REPL_SYNC_TARGET, REPL_VERIFY_SOURCE, REPL_VERIFY_TARGET,
+        REPL_PAUSED_SYNC_S, REPL_PAUSED_SYNC_T,     /* shown for SyncSource/SyncTarget while paused */
+};
 const char *res_repl_name(enum res_repl r);
 
 struct peer;
@@ -80,6 +83,15 @@ int resource_detach(struct resource *r, char *err, size_t err_size);
  * settled with this side as SyncTarget. */
 int resource_connect(struct resource *r, bool discard_my_data, char *err, size_t err_size);
 int resource_disconnect(struct resource *r, char *err, size_t err_size);
+/* drbdadm's invalidate (remote false) and invalidate-remote. */
+int resource_invalidate(struct resource *r, bool remote, char *err, size_t err_size);
+/* Mark the data Outdated (Secondary, not connected). */
+int resource_outdate(struct resource *r, char *err, size_t err_size);
+/* A new current generation; clear_bitmap also clears the bitmap and
+ * declares the data UpToDate (on a fresh pair: no initial sync). */
+int resource_new_current_uuid(struct resource *r, bool clear_bitmap, char *err, size_t err_size);
+/* pause-sync (pause true) / resume-sync. */
+int resource_pause_sync(struct resource *r, bool pause, char *err, size_t err_size);
 /* Start an online verify against the peer (this node VerifySource); it
  * runs on, its progress in the status. */
 int resource_verify(struct resource *r, char *err, size_t err_size);
