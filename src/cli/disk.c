@@ -15,6 +15,7 @@
 #include "disk_config.h"
 #include "ctl.h"
 #include "meta.h"
+#include "sock.h"
 #include "util.h"
 
 static const char *config_path(void) {
@@ -41,6 +42,8 @@ static void disk_usage(FILE *f) {
                 "                     on a fresh pair skips the initial sync\n"
                 "  pause-sync RES, resume-sync RES\n"
                 "  status [RES] [--json] [--verbose]\n"
+                "  events [--now] [RES]   state changes, one line each (like drbdsetup events2):\n"
+                "                     exists|create|change|destroy OBJECT key:value...\n"
                 "  dump [RES]         the configuration in canonical drbd.conf form\n"
                 "  create-md [--force] RES   write fresh metadata for this host's volumes\n"
                 "\nConfiguration: %s (TANDEM_DISK_CONF overrides). Like drbdadm, with\n"
@@ -195,6 +198,60 @@ static int cmd_create_md(int argc, char **argv) {
         return ret;
 }
 
+/* tandem disk events [--now] [RES|all]: the current state, then (unless
+ * --now) one line per change until the daemon goes away or we are
+ * interrupted. */
+static int cmd_events(int argc, char **argv) {
+        _cleanup_(json_decrefp) json_t *req = ctl_request_new("events", argc - 1, argv + 1);
+        _cleanup_(json_decrefp) json_t *reply = NULL;
+        _cleanup_buf_ struct buf b = BUF_INIT;
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *text = NULL, *line = NULL;
+        bool now = false;
+        char path[4096];
+        int r;
+
+        for (int i = 1; i < argc; i++)
+                now |= streq(argv[i], "--now");
+        cli_socket_path("diskd.sock", path, sizeof(path));
+        text = req ? json_dumps(req, JSON_COMPACT) : NULL;
+        if (!text) {
+                fprintf(stderr, "tandem disk events: out of memory\n");
+                return 1;
+        }
+        r = sock_unix_connect_timeout(path, 5000, &fd);
+        if (r < 0) {
+                fprintf(stderr, "tandem: tandem-diskd is not running (nothing answers on %s)\n", path);
+                return 3;
+        }
+        if (sock_write_all(fd, text, strlen(text)) < 0 || sock_write_all(fd, "\n", 1) < 0 ||
+            (r = sock_read_line(fd, &b, 16 << 20, 30 * 1000, &line)) < 0 ||
+            !(reply = json_loads(line, 0, NULL))) {
+                fprintf(stderr, "tandem disk events: no reply from tandem-diskd on %s\n", path);
+                return 1;
+        }
+        if (!json_is_true(json_object_get(reply, "ok"))) {
+                const char *e = json_string_value(json_object_get(reply, "error"));
+                fprintf(stderr, "%s\n", e ? e : "tandem-diskd refused");
+                return 1;
+        }
+        fputs(json_string_value(json_object_get(reply, "output")) ?: "", stdout);
+        fflush(stdout);
+        while (!now) {
+                _cleanup_free_ char *ev_line = NULL;
+                _cleanup_(json_decrefp) json_t *ev = NULL;
+                if (sock_read_line(fd, &b, 1 << 20, -1, &ev_line) < 0)
+                        break;  /* the daemon went away */
+                ev = json_loads(ev_line, 0, NULL);
+                const char *t = json_string_value(json_object_get(ev, "event"));
+                if (t) {
+                        printf("%s\n", t);
+                        fflush(stdout);
+                }
+        }
+        return 0;
+}
+
 static const char *const daemon_commands[] = {
         "up", "down", "attach", "detach", "connect", "disconnect", "primary", "secondary", "verify", "invalidate", "invalidate-remote", "outdate",
         "new-current-uuid", "pause-sync", "resume-sync", "status",
@@ -215,6 +272,8 @@ int cli_disk(int argc, char **argv) {
         }
         if (streq(cmd, "create-md"))
                 return cmd_create_md(argc - 1, argv + 1);
+        if (streq(cmd, "events"))
+                return cmd_events(argc - 1, argv + 1);
         for (size_t i = 0; i < ELEMENTSOF(daemon_commands); i++)
                 if (streq(cmd, daemon_commands[i])) {
                         if (!streq(cmd, "status") && argc < 3) {

@@ -30,6 +30,7 @@ struct ctl_conn {
         bool closing;           /* reply queued, then drain input until EOF */
         size_t discarded;       /* bytes dropped while closing */
         struct ctl_deferred *deferred; /* a reply the handler owes */
+        struct ctl_stream *stream;  /* after its reply: events only, no more requests */
         bool failed;            /* out of memory inside a handler: drop */
         unsigned deferrals;     /* ctl_server_defer() calls, ever */
         struct ctl_conn *prev, *next;
@@ -39,6 +40,14 @@ struct ctl_conn {
 struct ctl_deferred {
         struct ctl_conn *conn; /* NULL once the client is gone */
 };
+
+/* The same for an event stream: the daemon holds it until it frees it. */
+struct ctl_stream {
+        struct ctl_conn *conn; /* NULL once the client is gone */
+};
+
+/* How far a stream's reader may fall behind before it is dropped. */
+#define CTL_STREAM_BACKLOG_MAX (4u * 1024 * 1024)
 
 struct ctl_server {
         sd_event *loop;
@@ -64,6 +73,8 @@ static void conn_free(struct ctl_conn *c) {
         c->server->n_conns--;
         if (c->deferred)
                 c->deferred->conn = NULL;
+        if (c->stream)
+                c->stream->conn = NULL;
         sd_event_source_disable_unref(c->source);
         safe_close(c->fd);
         buf_free(&c->in);
@@ -205,6 +216,9 @@ static json_t *dispatch_line(struct ctl_conn *c, const char *line, bool *ret_oom
 
 static int conn_update_events(struct ctl_conn *c) {
         uint32_t ev = c->out.len > 0 ? EPOLLOUT : EPOLLIN;
+        /* A stream also watches for its client's hangup while writing. */
+        if (c->stream && c->out.len > 0)
+                ev |= EPOLLIN;
         return sd_event_source_set_io_events(c->source, ev);
 }
 
@@ -229,7 +243,13 @@ static int conn_discard_input(struct ctl_conn *c) {
  * replies keep request order. Returns a negative errno when the
  * connection must be dropped. */
 static int conn_process(struct ctl_conn *c) {
-        while (c->out.len == 0 && !c->closing && !c->deferred) {
+        /* A stream's client has nothing more to ask: its input is read
+         * only to notice that it went away. */
+        if (c->stream) {
+                buf_clear(&c->in);
+                return conn_update_events(c);
+        }
+        while (c->out.len == 0 && !c->closing && !c->deferred && !c->stream) {
                 char *nl = memchr(c->in.data ? c->in.data : "", '\n', c->in.len);
                 size_t line_len = nl ? (size_t) (nl - c->in.data) : c->in.len;
                 json_t *reply;
@@ -420,6 +440,60 @@ void ctl_deferred_reply(struct ctl_deferred *d, json_t *reply) {
                 return;
         if (c->failed || conn_process(c) < 0)
                 conn_free(c);
+}
+
+struct ctl_stream *ctl_server_stream(struct ctl_server *s) {
+        struct ctl_conn *c = s->dispatching;
+        struct ctl_stream *st;
+
+        assert(c && !c->stream);
+        st = calloc(1, sizeof(*st));
+        if (!st)
+                return NULL;
+        st->conn = c;
+        c->stream = st;
+        return st;
+}
+
+int ctl_stream_push(struct ctl_stream *st, json_t *event) {
+        struct ctl_conn *c = st->conn;
+
+        if (!c) {
+                json_decref(event);
+                return -ENOTCONN;
+        }
+        if (c->out.len > CTL_STREAM_BACKLOG_MAX) {
+                json_decref(event);
+                conn_free(c); /* clears st->conn */
+                return -ENOBUFS;
+        }
+        if (conn_queue_reply(c, event) < 0) {
+                conn_free(c);
+                return -ENOMEM;
+        }
+        /* Inside the request's own handler the dispatch loop updates the
+         * events itself. */
+        if (c->server->dispatching != c && conn_update_events(c) < 0) {
+                conn_free(c);
+                return -EIO;
+        }
+        return 0;
+}
+
+bool ctl_stream_alive(const struct ctl_stream *st) {
+        return st && st->conn;
+}
+
+void ctl_stream_free(struct ctl_stream *st) {
+        if (!st)
+                return;
+        if (st->conn) {
+                st->conn->stream = NULL;
+                st->conn->closing = true; /* drain, then close */
+                if (st->conn->out.len == 0)
+                        (void) shutdown(st->conn->fd, SHUT_WR);
+        }
+        free(st);
 }
 
 unsigned ctl_server_connections(const struct ctl_server *s) {

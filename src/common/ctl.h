@@ -53,6 +53,25 @@ struct ctl_deferred *ctl_server_defer(struct ctl_server *s);
  * away meanwhile, the reply is dropped. */
 void ctl_deferred_reply(struct ctl_deferred *d, json_t *reply);
 
+/* An event stream: after the reply to the request being handled, the
+ * connection carries lines the daemon pushes (JSON objects, one a line)
+ * until the client closes it; no further requests are read from it. */
+struct ctl_stream;
+
+/* Inside a handler only: turn this request's connection into a stream.
+ * NULL on ENOMEM. The handler still gives its reply (the first line). */
+struct ctl_stream *ctl_server_stream(struct ctl_server *s);
+
+/* Queue one line (event stolen). Returns 0, or -ENOTCONN when the client
+ * has gone (free the stream then), -ENOBUFS when it fell more than 4 MiB
+ * behind and was dropped. */
+int ctl_stream_push(struct ctl_stream *st, json_t *event);
+bool ctl_stream_alive(const struct ctl_stream *st);
+
+/* Stop streaming: what is queued is still written, then the connection
+ * closes. NULL allowed. */
+void ctl_stream_free(struct ctl_stream *st);
+
 /* Number of open client connections (for tests and status). */
 unsigned ctl_server_connections(const struct ctl_server *s);
 

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "control.h"
 #include "ctl.h"
+#include "events.h"
 #include "log.h"
 #include "nbd_server.h"
 #include "sock.h"
@@ -30,7 +31,9 @@ int diskd_init(struct diskd *d, sd_event *loop, struct io_ring *ring, const char
                 return -errno;
         snprintf(d->env.hostname, sizeof(d->env.hostname), "%s", u.nodename);
         d->resources = hashmap_new(NULL);
-        return d->resources ? 0 : -ENOMEM;
+        if (!d->resources)
+                return -ENOMEM;
+        return disk_events_new(d, &d->env.events);
 }
 
 void diskd_shutdown(struct diskd *d) {
@@ -460,9 +463,28 @@ int diskd_handle_request(const char *command, json_t *args, json_t *request, jso
                 *ret_reply = reply ? reply : cmd_status(d, &a);
                 return *ret_reply ? 0 : -ENOMEM;
         }
+        if (streq(command, "events")) {
+                bool now = false;
+                const char *res = NULL;
+                size_t i;
+                json_t *arg;
+                json_array_foreach(args, i, arg) {
+                        const char *v = json_string_value(arg);
+                        if (streq(v, "--now"))
+                                now = true;
+                        else if (v[0] == '-') {
+                                *ret_reply = ctl_reply_error(EINVAL, "events: unknown option '%s'", v);
+                                return *ret_reply ? 0 : -ENOMEM;
+                        } else if (!streq(v, "all"))
+                                res = v;
+                }
+                *ret_reply = disk_events_subscribe(d->env.events, d->ctl, res, now);
+                return *ret_reply ? 0 : -ENOMEM;
+        }
         if (streq(command, "up") || streq(command, "down")) {
                 reply = parse_args(command, args, &a, true);
                 *ret_reply = reply ? reply : streq(command, "up") ? cmd_up(d, &a) : cmd_down(d, &a);
+                disk_events_poke(d->env.events);
                 return *ret_reply ? 0 : -ENOMEM;
         }
         for (size_t i = 0; i < ELEMENTSOF(res_ops); i++)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "disk_config.h"
+#include "events.h"
 #include "handler.h"
 #include "log.h"
 #include "resource.h"
@@ -22,6 +23,8 @@
 
 struct handler_run {
         char *what;                 /* "r0: split-brain handler" */
+        char *event;                /* "helper name:r0 ... helper:split-brain" */
+        struct diskd_env *env;
         pid_t pid;
         int pidfd;
         sd_event_source *exit_src, *timer;
@@ -32,6 +35,7 @@ static void run_free(struct handler_run *h) {
         sd_event_source_disable_unref(h->timer);
         safe_close(h->pidfd);
         free(h->what);
+        free(h->event);
         free(h);
 }
 
@@ -41,10 +45,16 @@ static int on_exit_ready(sd_event_source *s, int fd, uint32_t revents, void *use
 
         if (waitpid(h->pid, &status, WNOHANG) != h->pid)
                 return 0;
+        char text[600];
         if (WIFEXITED(status))
                 log_notice("%s exited with status %d", h->what, WEXITSTATUS(status));
         else
                 log_warning("%s was killed by signal %d", h->what, WTERMSIG(status));
+        if (h->event) {
+                snprintf(text, sizeof(text), "%s status:%d", h->event,
+                         WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+                disk_events_emit_verb(h->env->events, "response", text);
+        }
         run_free(h);
         return 0;
 }
@@ -133,6 +143,11 @@ int handler_run(struct resource *r, const char *name, int volume) {
                 free(h);
                 return -ENOMEM;
         }
+        h->env = r->env;
+        /* Without it the handler still runs; only its events are missing. */
+        if ((volume >= 0 ? asprintf(&h->event, "helper name:%s volume:%d helper:%s", r->name, volume, name)
+                         : asprintf(&h->event, "helper name:%s helper:%s", r->name, name)) < 0)
+                h->event = NULL;
         h->pidfd = -1;
         /* No signal handler of the daemon may run in the child. */
         sigfillset(&all);
@@ -168,5 +183,7 @@ int handler_run(struct resource *r, const char *name, int volume) {
                 return k;
         }
         log_notice("%s started (pid %d)", h->what, (int) h->pid);
+        if (h->event)
+                disk_events_emit_verb(r->env->events, "call", h->event);
         return 1;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "log.h"
 #include "nbd_server.h"
 #include "peer.h"
@@ -334,6 +335,7 @@ void resource_set_disk_state(struct resource *r, struct volume *v, enum vol_disk
         save_volume(v);
         if (r->peer)
                 peer_send_state(r->peer);
+        disk_events_poke(r->env->events);
 }
 
 int resource_attach(struct resource *r, char *err, size_t err_size) {
@@ -577,6 +579,7 @@ static int promote_now(struct resource *r, bool force, char *err, size_t err_siz
                 return k;
         }
         log_notice("%s: Secondary -> Primary", r->name);
+        disk_events_poke(r->env->events);
         if (r->peer) {
                 peer_send_state(r->peer);
                 peer_resync_after_promote(r->peer);
@@ -650,6 +653,7 @@ int resource_secondary(struct resource *r, char *err, size_t err_size) {
                 if (r->volumes[i])
                         save_volume(r->volumes[i]);
         log_notice("%s: Primary -> Secondary", r->name);
+        disk_events_poke(r->env->events);
         if (r->peer)
                 peer_send_state(r->peer);
         return 0;
@@ -760,8 +764,7 @@ int resource_down(struct resource *r, char *err, size_t err_size) {
 }
 
 void resource_peer_state_changed(struct resource *r) {
-        /* Nothing to do yet beyond what peer.c logs; the status reads the
-         * states when asked. */
+        disk_events_poke(r->env->events);
 }
 
 void resource_mark_out_of_sync(struct resource *r, uint32_t volume, uint64_t offset, uint64_t length,
@@ -776,9 +779,15 @@ void resource_mark_out_of_sync(struct resource *r, uint32_t volume, uint64_t off
 /* ---- status ---- */
 
 void resource_note_split_brain(struct resource *r, uint32_t volume, bool resolved, const char *why) {
+        char text[512];
+
         r->split_brains++;
         r->split_brain_unresolved = !resolved;
         snprintf(r->last_split_brain, sizeof(r->last_split_brain), "volume %u: %s", volume, why);
+        snprintf(text, sizeof(text), "split-brain name:%s peer-node-id:%u conn-name:%s volume:%u resolved:%s",
+                 r->name, r->peer_host ? r->peer_host->node_id : 0, r->peer_host ? r->peer_host->name : "-",
+                 volume, resolved ? "yes" : "no");
+        disk_events_emit(r->env->events, text);
 }
 
 int resource_status_text(struct resource *r, bool verbose, struct buf *out) {

@@ -13,9 +13,12 @@
 #include "volume.h"
 
 /* What every resource of the daemon shares. */
+struct disk_events;
+
 struct diskd_env {
         sd_event *loop;
         struct io_ring *ring;
+        struct disk_events *events; /* `tandem disk events` (events.h) */
         const char *run_dir;        /* /run/tandem: control and NBD sockets */
         char hostname[256];         /* matched against "on HOST" */
 };

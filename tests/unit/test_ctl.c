@@ -46,6 +46,10 @@ struct fixture {
         char *later_text[8];
         unsigned n_later;
         sd_event_source *later_timer;
+        struct ctl_stream *stream;     /* "subscribe": three events, then the end */
+        sd_event_source *stream_timer;
+        int stream_pushed;
+        int stream_push_result;        /* of the last push */
 };
 
 /* ---- server side: the handler --------------------------------------- */
@@ -99,6 +103,20 @@ static int defer_reply(struct fixture *f, const char *text) {
                                           on_later, f);
 }
 
+/* Pushes event N every 10 ms; after three, ends the stream. */
+static int on_stream_tick(sd_event_source *src, uint64_t usec, void *userdata) {
+        struct fixture *f = userdata;
+
+        if (f->stream_pushed == 3 || !ctl_stream_alive(f->stream)) {
+                ctl_stream_free(f->stream);
+                f->stream = NULL;
+                return 0;
+        }
+        f->stream_push_result = ctl_stream_push(f->stream, json_pack("{s:i}", "event", ++f->stream_pushed));
+        return sd_event_source_set_time_relative(src, 10 * 1000) < 0 ||
+               sd_event_source_set_enabled(src, SD_EVENT_ONESHOT) < 0 ? -EIO : 0;
+}
+
 /* Commands: echo ARGS... (output: the args joined by '|'), len ARGS...
  * (output: their total length), errno N (fails with -N), errno-after-reply
  * (builds a reply, then fails with -EIO), built-error ARG (its own error
@@ -139,6 +157,16 @@ static int on_request(const char *command, json_t *args, json_t *request, json_t
         else if (streq(command, "count")) {
                 snprintf(text, sizeof(text), "%u", ctl_server_connections(f->server));
                 *ret_reply = ctl_reply_ok(text);
+        } else if (streq(command, "subscribe")) {
+                f->stream = ctl_server_stream(f->server);
+                if (!f->stream)
+                        return -ENOMEM;
+                f->stream_pushed = 0;
+                sd_event_source_disable_unref(f->stream_timer);
+                if (sd_event_add_time_relative(f->loop, &f->stream_timer, CLOCK_MONOTONIC, 10 * 1000, 1,
+                                               on_stream_tick, f) < 0)
+                        return -EIO;
+                *ret_reply = ctl_reply_ok("subscribed");
         } else if (streq(command, "later"))
                 return defer_reply(f, arg0 ? arg0 : "");
         else if (streq(command, "later-now")) {
@@ -209,6 +237,8 @@ static int teardown(void **state) {
                 free(f->later_text[i]);
         }
         sd_event_source_disable_unref(f->later_timer);
+        sd_event_source_disable_unref(f->stream_timer);
+        ctl_stream_free(f->stream);
         ctl_server_free(f->server);
         sd_event_unref(f->loop);
         json_decref(f->first_request);
@@ -599,6 +629,37 @@ static void test_deferred(void **state) {
 
         assert_int_equal(run_client(f, client_deferred), 0);
         assert_int_equal(f->n_later, 0);
+}
+
+static int client_stream(const char *path) {
+        _cleanup_buf_ struct buf b = BUF_INIT;
+        _cleanup_close_ int fd = -1;
+        int step = 0;
+
+        CHECK((fd = raw_connect(path)) >= 0);
+        {
+                json_auto_t *r = raw_roundtrip(fd, &b, "{\"command\":\"subscribe\"}");
+                CHECK(r);
+                CHECK(reply_ok(r, "subscribed"));
+        }
+        /* A request on a stream is not served. */
+        CHECK(raw_send(fd, "{\"command\":\"echo\",\"args\":[\"x\"]}\n"));
+        for (int i = 1; i <= 3; i++) {
+                json_auto_t *e = raw_reply(fd, &b);
+                CHECK(e);
+                CHECK(json_integer_value(json_object_get(e, "event")) == i);
+        }
+        CHECK(raw_eof(fd, &b));
+        return 0;
+}
+
+static void test_stream(void **state) {
+        struct fixture *f = *state;
+
+        assert_int_equal(run_client(f, client_stream), 0);
+        assert_int_equal(f->stream_pushed, 3);
+        assert_int_equal(f->stream_push_result, 0);
+        assert_int_equal(f->requests, 1);
 }
 
 /* Each of these gets an EBADMSG reply naming the problem. */
@@ -1181,6 +1242,7 @@ int main(void) {
                 T(test_handler_error_reply),
                 T(test_pipelined),
                 T(test_deferred),
+                T(test_stream),
                 T(test_malformed),
                 T(test_oversized),
                 T(test_request_at_limit),
