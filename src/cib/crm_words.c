@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* crm_words.c: the small vocabularies of the crmsh language (scores,
+ * roles, object keywords and their display order) and the one way its
+ * files format error messages. */
+#include <ctype.h>
+#include <stdio.h>
+#include <strings.h>
+
+#include "crm.h"
+#include "crm_internal.h"
+
+static const char *const kind_names[_CRM_KIND_MAX] = {
+        [CRM_NODE] = "node",
+        [CRM_PRIMITIVE] = "primitive",
+        [CRM_GROUP] = "group",
+        [CRM_MS] = "ms",
+        [CRM_CLONE] = "clone",
+        [CRM_LOCATION] = "location",
+        [CRM_COLOCATION] = "colocation",
+        [CRM_ORDER] = "order",
+        [CRM_PROPERTY] = "property",
+        [CRM_RSC_DEFAULTS] = "rsc_defaults",
+        [CRM_OP_DEFAULTS] = "op_defaults",
+        [CRM_XML] = "xml",
+};
+
+const char *crm_kind_name(enum crm_kind kind) {
+        return kind < _CRM_KIND_MAX ? kind_names[kind] : "object";
+}
+
+int crm_kind_order(enum crm_kind kind) {
+        /* crmsh sorts location, colocation and order together, by id. */
+        static const int order[_CRM_KIND_MAX] = {
+                [CRM_NODE] = 0, [CRM_PRIMITIVE] = 1, [CRM_GROUP] = 2, [CRM_MS] = 3,
+                [CRM_CLONE] = 4, [CRM_LOCATION] = 5, [CRM_COLOCATION] = 5,
+                [CRM_ORDER] = 5, [CRM_PROPERTY] = 6, [CRM_RSC_DEFAULTS] = 7,
+                [CRM_OP_DEFAULTS] = 8, [CRM_XML] = 9,
+        };
+        return kind < _CRM_KIND_MAX ? order[kind] : 10;
+}
+
+bool crm_is_object_keyword(const char *word) {
+        if (streq(word, "collocation"))
+                return true;
+        for (size_t i = 0; i < _CRM_KIND_MAX; i++)
+                if (streq(word, kind_names[i]))
+                        return true;
+        return false;
+}
+
+static bool is_infinity(const char *s) {
+        return strcasecmp(s, "inf") == 0 || strcasecmp(s, "infinity") == 0;
+}
+
+int crm_score_parse(const char *word, char *ret, size_t size) {
+        const char *s = word;
+        bool neg = false;
+        size_t digits;
+
+        if (*s == '+' || *s == '-')
+                neg = *s++ == '-';
+        if (is_infinity(s)) {
+                snprintf(ret, size, "%s", neg ? "-INFINITY" : "INFINITY");
+                return 0;
+        }
+        digits = strspn(s, "0123456789");
+        /* Pacemaker caps scores at 1000000; ten digits is plenty. */
+        if (digits == 0 || s[digits] != '\0' || digits > 10)
+                return -EINVAL;
+        snprintf(ret, size, "%s%s", neg ? "-" : "", s);
+        return 0;
+}
+
+const char *crm_role_parse(const char *word) {
+        static const struct {
+                const char *word, *role;
+        } roles[] = {
+                { "Started", "Started" },
+                { "Stopped", "Stopped" },
+                { "Promoted", "Promoted" },
+                { "Unpromoted", "Unpromoted" },
+                { "Master", "Promoted" },
+                { "Slave", "Unpromoted" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(roles); i++)
+                if (strcasecmp(word, roles[i].word) == 0)
+                        return roles[i].role;
+        return NULL;
+}
+
+static int verror_at(struct crm_error *err, const char *name, struct crm_pos pos,
+                     const char *fmt, va_list ap) {
+        char msg[sizeof(err->message)];
+
+        if (!err)
+                return -EINVAL;
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        if (name && pos.line)
+                snprintf(err->message, sizeof(err->message), "%s:%u:%u: %s", name, pos.line, pos.col, msg);
+        else if (name)
+                snprintf(err->message, sizeof(err->message), "%s: %s", name, msg);
+        else
+                snprintf(err->message, sizeof(err->message), "%s", msg);
+        return -EINVAL;
+}
+
+int crm_error_at(struct crm_error *err, const char *name, struct crm_pos pos, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = verror_at(err, name, pos, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int crm_error(struct crm_error *err, int r, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        verror_at(err, NULL, (struct crm_pos) {}, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+bool crm_valid_id(const char *s) {
+        if (!isalpha((unsigned char) *s) && *s != '_')
+                return false;
+        for (s++; *s; s++)
+                if (!isalnum((unsigned char) *s) && !strchr("_-.", *s))
+                        return false;
+        return true;
+}

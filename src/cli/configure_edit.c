@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* configure_edit.c: `tandem configure edit [ID...]`: the objects as
+ * crmsh text in $EDITOR; the result is checked as a whole and applied,
+ * or shown again with the error in a comment on top. Never half-applied. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "configure.h"
+#include "util.h"
+
+#define PROG "tandem configure"
+#define EDIT_ROUNDS 20
+#define ERROR_MARK "# ERROR: "
+
+/* The text without the error comment lines edit put on top. */
+static char *strip_error(const char *text) {
+        _cleanup_buf_ struct buf b = BUF_INIT;
+        const char *p = text;
+
+        while (startswith(p, ERROR_MARK) || startswith(p, "#   ")) {
+                const char *nl = strchr(p, '\n');
+                p = nl ? nl + 1 : p + strlen(p);
+        }
+        if (buf_append_str(&b, p) < 0)
+                return NULL;
+        return buf_steal(&b);
+}
+
+/* Runs $TANDEM_EDITOR (set from $EDITOR) on file through the shell. */
+static int run_editor(const char *file) {
+        int status;
+        pid_t pid;
+
+        fflush(stdout);
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                /* $EDITOR may carry arguments ("emacs -nw"). */
+                execl("/bin/sh", "sh", "-c", "exec $TANDEM_EDITOR \"$1\"", "sh", file, (char *) NULL);
+                _exit(127);
+        }
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ECHILD;
+}
+
+/* Checks the edited text and builds the new CIB from it. */
+static int apply_text(struct configure *c, char *const *ids, size_t n_ids, const char *text,
+                      xmlDoc **ret, struct buf *notes, struct crm_error *err) {
+        _cleanup_(crm_script_freep) struct crm_script *s = NULL;
+        _cleanup_(xmlFreeDocp) xmlDoc *base = NULL, *doc = NULL;
+        int r;
+
+        r = crm_parse("edit", text, strlen(text), &s, err);
+        if (r < 0)
+                return r;
+        if (n_ids > 0)
+                /* The objects edited are replaced; the resources inside a
+                 * clone stay unless they were edited too. */
+                r = crm_delete_flags(c->cib, ids, n_ids, CRM_DELETE_UNWRAP | CRM_DELETE_KEEP_HANGING, NULL,
+                                     &base, err);
+        else
+                r = crm_cib_clear_configuration(c->cib, &base);
+        if (r < 0)
+                return r;
+        r = crm_apply(base, s, CRM_APPLY_CREATE, &c->opts, &doc, err);
+        if (r < 0)
+                return r;
+        r = crm_remove_hanging(doc, notes);
+        if (r < 0)
+                return crm_error(err, r, "out of memory");
+        *ret = TAKE_PTR(doc);
+        return 0;
+}
+
+static int write_text(const char *path, const char *error, const char *text) {
+        _cleanup_buf_ struct buf b = BUF_INIT;
+
+        if (error) {
+                buf_printf(&b, ERROR_MARK "%s\n", error);
+                buf_append_str(&b, "#   Fix the text below and save it, or save it unchanged to give up.\n");
+        }
+        if (buf_append_str(&b, text) < 0)
+                return -ENOMEM;
+        return write_file_atomic(path, b.data, b.len, 0600);
+}
+
+int configure_edit(struct configure *c, char *const *ids, size_t n_ids) {
+        _cleanup_buf_ struct buf shown = BUF_INIT, notes = BUF_INIT;
+        _cleanup_free_ char *dir = NULL, *file = NULL, *current = NULL;
+        struct crm_error err;
+        const char *tmp = getenv("TMPDIR");
+        int r;
+
+        r = crm_print(c->cib, ids, n_ids, &shown, &err);
+        if (r < 0) {
+                fprintf(stderr, PROG ": %s\n", err.message);
+                return r;
+        }
+        dir = strjoin(tmp && *tmp ? tmp : "/tmp", "/tandem-edit-XXXXXX", NULL);
+        if (!dir || !mkdtemp(dir)) {
+                fprintf(stderr, PROG ": cannot make a temporary directory: %m\n");
+                return -errno;
+        }
+        file = strjoin(dir, "/configuration.crm", NULL);
+        current = strdup(shown.data ?: "");
+        if (!file || !current) {
+                r = -ENOMEM;
+                goto out;
+        }
+        if (setenv("TANDEM_EDITOR", getenv("EDITOR") && *getenv("EDITOR") ? getenv("EDITOR") :
+                   getenv("VISUAL") && *getenv("VISUAL") ? getenv("VISUAL") : "vi", 1) < 0) {
+                r = -errno;
+                goto out;
+        }
+        r = write_text(file, NULL, current);
+        for (int round = 0; r >= 0; round++) {
+                _cleanup_free_ char *raw = NULL, *edited = NULL;
+                xmlDoc *doc = NULL;
+
+                r = run_editor(file);
+                if (r < 0) {
+                        fprintf(stderr, PROG ": the editor failed; nothing changed\n");
+                        break;
+                }
+                r = read_file(file, &raw, NULL);
+                if (r < 0)
+                        break;
+                edited = strip_error(raw);
+                if (!edited) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (streq(edited, current)) {
+                        if (round == 0)
+                                fprintf(stderr, PROG ": no changes\n");
+                        else
+                                fprintf(stderr, PROG ": left unchanged after an error; nothing changed\n");
+                        r = round == 0 ? -ECANCELED : -EINVAL;
+                        break;
+                }
+                r = apply_text(c, ids, n_ids, edited, &doc, &notes, &err);
+                if (r >= 0) {
+                        for (char *l = notes.data, *nl; l && (nl = strchr(l, '\n')); l = nl + 1)
+                                fprintf(stderr, "INFO: %.*s\n", (int) (nl - l), l);
+                        configure_set_cib(c, doc);
+                        break;
+                }
+                if (r == -ENOMEM)
+                        break;
+                fprintf(stderr, PROG ": %s\n", err.message);
+                if (round + 1 == EDIT_ROUNDS) {
+                        fprintf(stderr, PROG ": giving up after %d tries; nothing changed\n", EDIT_ROUNDS);
+                        break;
+                }
+                free(current);
+                current = TAKE_PTR(edited);
+                r = write_text(file, err.message, current);
+        }
+out:
+        if (r == -ENOMEM)
+                fprintf(stderr, PROG ": out of memory\n");
+        if (file)
+                unlink(file);
+        rmdir(dir);
+        return r;
+}
