@@ -37,7 +37,8 @@ static bool all_digits(const char *s) {
 static int remember(struct hashmap *ids, const char *id, xmlNode *n, const char **ret_dup) {
         int r;
 
-        if (hashmap_get(ids, id) == n)
+        /* A resource_ref's id names a resource; it is not an id. */
+        if (hashmap_get(ids, id) == n || crm_xml_is(n, "resource_ref"))
                 return 0;
         r = hashmap_put(ids, id, n);
         if (r == -EEXIST && ret_dup)

@@ -67,7 +67,7 @@ enum crm_kind crm_kind_of(const xmlNode *n) {
         } map[] = {
                 { "node", "nodes", CRM_NODE },
                 { "primitive", NULL, CRM_PRIMITIVE },
-                { "group", "resources", CRM_GROUP },
+                { "group", NULL, CRM_GROUP },
                 { "master", "resources", CRM_MS },
                 { "clone", "resources", CRM_CLONE },
                 { "rsc_location", "constraints", CRM_LOCATION },
