@@ -28,10 +28,21 @@ static const char *section_of(const xmlNode *n) {
         return NULL;
 }
 
-static const char *what_is(const xmlNode *n) {
-        enum crm_kind k = crm_kind_of(n);
+/* "a primitive", "an order", or "the op of primitive p" for a part. */
+static const char *what_is(const xmlNode *n, char *buf, size_t size) {
+        const xmlNode *o = n;
+        enum crm_kind k;
 
-        return k != _CRM_KIND_MAX ? crm_kind_name(k) : (const char *) n->name;
+        while (o && (k = crm_kind_of(o)) == _CRM_KIND_MAX)
+                o = o->parent;
+        if (!o)
+                snprintf(buf, size, "a <%s>", (const char *) n->name);
+        else if (o == n)
+                snprintf(buf, size, "%s %s", strchr("aeiouxm", crm_kind_name(k)[0]) ? "an" : "a", crm_kind_name(k));
+        else
+                snprintf(buf, size, "the %s of %s %s", (const char *) n->name, crm_kind_name(k),
+                         crm_xml_get(o, "id") ?: "?");
+        return buf;
 }
 
 /* Moves the resources inside a clone or group to the top of resources,
@@ -68,14 +79,15 @@ static int apply_set(struct apply *a, const struct crm_object *o) {
                               o->kind == CRM_RSC_DEFAULTS ? "rsc_defaults" : "op_defaults";
         xmlNode *sec = crm_cib_section(a->doc, section), *set = NULL, *copy;
         const char *dup = NULL;
+        char what[256];
         int r;
 
         if (!sec)
                 return -ENOMEM;
         set = hashmap_get(a->ids, o->id.text);
         if (set && set->parent != sec)
-                return crm_error_at(a->err, a->s->name, o->id.pos, "id '%s' is already in use by a %s",
-                                    o->id.text, what_is(set));
+                return crm_error_at(a->err, a->s->name, o->id.pos, "id '%s' is already in use by %s",
+                                    o->id.text, what_is(set, what, sizeof(what)));
         if (!set) {
                 copy = xmlDocCopyNode(o->xml, a->doc, 1);
                 if (!copy || !xmlAddChild(sec, copy)) {
@@ -118,6 +130,7 @@ static int apply_object(struct apply *a, const struct crm_object *o, enum crm_ap
         const struct crm_object *first = hashmap_get(a->defined, o->id.text);
         const char *section, *dup = NULL;
         xmlNode *old, *copy, *sec;
+        char what[256];
         int r;
 
         if (first && !(o->kind == CRM_PROPERTY || o->kind == CRM_RSC_DEFAULTS || o->kind == CRM_OP_DEFAULTS) &&
@@ -139,8 +152,8 @@ static int apply_object(struct apply *a, const struct crm_object *o, enum crm_ap
         old = hashmap_get(a->ids, o->id.text);
         if (old && (mode == CRM_APPLY_CREATE || !same_kind(crm_kind_of(old), o->kind == CRM_XML ?
                                                            crm_kind_of(o->xml) : o->kind)))
-                return crm_error_at(a->err, a->s->name, o->id.pos, "id '%s' is already in use by a %s",
-                                    o->id.text, what_is(old));
+                return crm_error_at(a->err, a->s->name, o->id.pos, "id '%s' is already in use by %s",
+                                    o->id.text, what_is(old, what, sizeof(what)));
         copy = xmlDocCopyNode(o->xml, a->doc, 1);
         if (!copy)
                 return -ENOMEM;
@@ -174,6 +187,7 @@ static int apply_object(struct apply *a, const struct crm_object *o, enum crm_ap
 /* Puts the resources a clone or group names inside it. */
 static int place_children(struct apply *a, const struct crm_object *o) {
         xmlNode *container = hashmap_get(a->ids, o->id.text);
+        char what[256];
 
         for (size_t i = 0; i < o->n_children; i++) {
                 const struct crm_word *w = &o->children[i];
@@ -187,13 +201,15 @@ static int place_children(struct apply *a, const struct crm_object *o) {
                         return crm_error_at(a->err, a->s->name, w->pos, "%s %s cannot contain itself",
                                             crm_kind_name(o->kind), o->id.text);
                 if (!crm_xml_is(child, "primitive") && !(o->kind == CRM_CLONE && crm_xml_is(child, "group")))
-                        return crm_error_at(a->err, a->s->name, w->pos, "%s %s: '%s' is a %s; a %s holds %s",
-                                            crm_kind_name(o->kind), o->id.text, w->text, what_is(child),
+                        return crm_error_at(a->err, a->s->name, w->pos, "%s %s: '%s' is %s; a %s holds %s",
+                                            crm_kind_name(o->kind), o->id.text, w->text,
+                                            what_is(child, what, sizeof(what)),
                                             crm_kind_name(o->kind),
                                             o->kind == CRM_CLONE ? "a primitive or a group" : "primitives");
                 if (child->parent != container && !crm_xml_is(child->parent, "resources"))
                         return crm_error_at(a->err, a->s->name, w->pos, "%s %s: '%s' is already in %s %s",
-                                            crm_kind_name(o->kind), o->id.text, w->text, what_is(child->parent),
+                                            crm_kind_name(o->kind), o->id.text, w->text,
+                                            (const char *) child->parent->name,
                                             crm_xml_get(child->parent, "id") ?: "?");
                 xmlUnlinkNode(child);
                 if (!xmlAddChild(container, child)) {
@@ -205,6 +221,8 @@ static int place_children(struct apply *a, const struct crm_object *o) {
 }
 
 static int check_refs(struct apply *a, const struct crm_object *o) {
+        char what[256];
+
         for (size_t i = 0; i < o->n_refs; i++) {
                 const struct crm_word *w = &o->refs[i];
                 xmlNode *n = hashmap_get(a->ids, w->text);
@@ -213,8 +231,8 @@ static int check_refs(struct apply *a, const struct crm_object *o) {
                         return crm_error_at(a->err, a->s->name, w->pos, "%s %s: unknown resource '%s'",
                                             crm_kind_name(o->kind), o->id.text, w->text);
                 if (!crm_xml_is_resource(n))
-                        return crm_error_at(a->err, a->s->name, w->pos, "%s %s: '%s' is a %s, not a resource",
-                                            crm_kind_name(o->kind), o->id.text, w->text, what_is(n));
+                        return crm_error_at(a->err, a->s->name, w->pos, "%s %s: '%s' is %s, not a resource",
+                                            crm_kind_name(o->kind), o->id.text, w->text, what_is(n, what, sizeof(what)));
         }
         return 0;
 }

@@ -103,8 +103,8 @@ int crm_expect_id(struct crm_cursor *c, const char *what, const struct crm_token
         if (r < 0)
                 return r;
         if (!crm_valid_id(t->text))
-                return crm_fail(c, t, "'%s' is not a valid id for %s (a letter or '_', then letters, digits, '_', '-', '.')",
-                                t->text, what);
+                return crm_fail(c, t, "'%s' is not a valid id (a letter or '_', then letters, digits, '_', '-', '.')",
+                                t->text);
         *ret = t;
         return 0;
 }
@@ -266,6 +266,10 @@ static int parse_agent(struct crm_cursor *c, struct crm_object *o) {
                 return r;
         if (t->text[0] == '@')
                 return crm_fail(c, t, "resource templates ('%s') are not supported", t->text);
+        for (const char *p = t->text; (p = strchr(p, ':')); p++)
+                if (++n > 2)
+                        return crm_fail(c, t, "'%s' is not a resource agent (class:provider:type)", t->text);
+        n = 0;
         copy = strdup(t->text);
         if (!copy)
                 return -ENOMEM;
@@ -276,8 +280,6 @@ static int parse_agent(struct crm_cursor *c, struct crm_object *o) {
                         break;
                 *colon = '\0';
         }
-        if (n == 3 && strchr(parts[2], ':'))
-                n = 4;
         for (size_t i = 0; i < n && i < 3; i++)
                 if (!*parts[i] || strchr(parts[i], '='))
                         return crm_fail(c, t, "'%s' is not a resource agent (class:provider:type)", t->text);
@@ -571,7 +573,7 @@ static int parse_object(struct crm_cursor *c, struct crm_object *o) {
         default:
                 break;
         }
-        r = crm_expect_id(c, "the object", &t);
+        r = crm_expect_id(c, "an id", &t);
         if (r < 0)
                 return r;
         o->id.text = strdup(t->text);

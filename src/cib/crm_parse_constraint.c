@@ -2,23 +2,34 @@
 /* crm_parse_constraint.c: the constraint statements of the crmsh
  * language (location with scores or rules, colocation, order) -> CIB
  * rsc_location, rsc_colocation, rsc_order elements. */
+#include <ctype.h>
 #include <strings.h>
 
 #include "crm.h"
 #include "crm_internal.h"
 
+/* The first n bytes of s as a score, into buf. -EINVAL if they are no
+ * score (or too long to be one). */
+static int score_prefix(const char *s, size_t n, char *buf, size_t size) {
+        char word[64];
+
+        if (n >= sizeof(word))
+                return -EINVAL;
+        memcpy(word, s, n);
+        word[n] = '\0';
+        return crm_score_parse(word, buf, size);
+}
+
 /* A word "SCORE:" -> CIB score in buf. Returns 0, or 1 if the word does
  * not end in ':' (the caller decides whether a score was required). */
 static int take_score(struct crm_cursor *c, const struct crm_token *t, char *buf, size_t size) {
         size_t l = strlen(t->text);
-        char word[64];
 
         if (l < 2 || t->text[l - 1] != ':')
                 return 1;
-        if (l - 1 >= sizeof(word) || crm_score_parse(strndupa(t->text, l - 1), buf, size) < 0) {
-                snprintf(word, sizeof(word), "%.*s", (int) (l - 1), t->text);
-                return crm_fail(c, t, "invalid score '%s' (an integer, inf, +inf, -inf, INFINITY or -INFINITY)", word);
-        }
+        if (score_prefix(t->text, l - 1, buf, size) < 0)
+                return crm_fail(c, t, "invalid score '%.*s' (an integer, inf, +inf, -inf, INFINITY or -INFINITY)",
+                                (int) (l - 1), t->text);
         return 0;
 }
 
@@ -117,7 +128,8 @@ static bool valid_action(const char *a) {
 /* order ID [KIND:|SCORE:] FIRST[:ACTION] THEN[:ACTION] [symmetrical=BOOL] */
 int crm_parse_order(struct crm_cursor *c, struct crm_object *o) {
         static const char *const kinds[] = { "Mandatory", "Optional", "Serialize" };
-        _cleanup_free_ char *rsc[2] = {}, *action[2] = {};
+        _cleanup_free_ char *rsc0 = NULL, *rsc1 = NULL, *action0 = NULL, *action1 = NULL;
+        char **rsc[2] = { &rsc0, &rsc1 }, **action[2] = { &action0, &action1 };
         const char *kind = NULL, *symmetrical = NULL;
         const struct crm_token *t;
         char score[32];
@@ -129,6 +141,10 @@ int crm_parse_order(struct crm_cursor *c, struct crm_object *o) {
         for (size_t i = 0; i < ELEMENTSOF(kinds); i++)
                 if (strncasecmp(t->text, kinds[i], strlen(kinds[i])) == 0 && streq(t->text + strlen(kinds[i]), ":"))
                         kind = kinds[i];
+        if (!kind && isalpha((unsigned char) t->text[0]) && t->text[strlen(t->text) - 1] == ':' &&
+            score_prefix(t->text, strcspn(t->text, ":"), score, sizeof(score)) < 0)
+                return crm_fail(c, t, "unknown kind '%.*s' (Mandatory, Optional, Serialize, or a score)",
+                                (int) strcspn(t->text, ":"), t->text);
         if (!kind) {
                 r = take_score(c, t, score, sizeof(score));
                 if (r < 0)
@@ -143,11 +159,11 @@ int crm_parse_order(struct crm_cursor *c, struct crm_object *o) {
                 r = crm_expect(c, i == 0 ? "the first resource" : "the resource that follows", &t);
                 if (r < 0)
                         return r;
-                r = take_resource(c, o, t, &rsc[i], &action[i]);
+                r = take_resource(c, o, t, rsc[i], action[i]);
                 if (r < 0)
                         return r;
-                if (action[i] && !valid_action(action[i]))
-                        return crm_fail(c, t, "invalid action '%s' (start, stop, promote, demote)", action[i]);
+                if (*action[i] && !valid_action(*action[i]))
+                        return crm_fail(c, t, "invalid action '%s' (start, stop, promote, demote)", *action[i]);
         }
         t = crm_peek(c);
         if (t && startswith(t->text, "symmetrical=")) {
@@ -165,10 +181,10 @@ int crm_parse_order(struct crm_cursor *c, struct crm_object *o) {
         /* Attributes in crmsh's order. */
         if ((kind && crm_xml_set(o->xml, "kind", kind) < 0) ||
             (symmetrical && crm_xml_set(o->xml, "symmetrical", symmetrical) < 0) ||
-            crm_xml_set(o->xml, "first", rsc[0]) < 0 ||
-            (action[0] && crm_xml_set(o->xml, "first-action", action[0]) < 0) ||
-            crm_xml_set(o->xml, "then", rsc[1]) < 0 ||
-            (action[1] && crm_xml_set(o->xml, "then-action", action[1]) < 0))
+            crm_xml_set(o->xml, "first", rsc0) < 0 ||
+            (action0 && crm_xml_set(o->xml, "first-action", action0) < 0) ||
+            crm_xml_set(o->xml, "then", rsc1) < 0 ||
+            (action1 && crm_xml_set(o->xml, "then-action", action1) < 0))
                 return -ENOMEM;
         return 0;
 }
