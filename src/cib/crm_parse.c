@@ -361,7 +361,11 @@ static int parse_primitive(struct crm_cursor *c, struct crm_object *o) {
                         if (!ops && !(ops = crm_xml_new(o->xml->doc, o->xml, "operations")))
                                 return -ENOMEM;
                         r = parse_op(c, ops);
-                } else
+                } else if ((streq(t->text, "op_params") || streq(t->text, "op_meta")) && ops && ops->last)
+                        /* crmsh prints an op's own attributes this way. */
+                        r = crm_parse_nvpairs(c, ops->last, streq(t->text, "op_meta") ? "meta_attributes" :
+                                              "instance_attributes", false, 1, NULL);
+                else
                         return crm_fail(c, t, "unexpected '%s' in primitive %s (expected params, meta, utilization or op)",
                                         t->text, o->id.text);
                 if (r < 0)

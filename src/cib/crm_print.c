@@ -122,9 +122,12 @@ static void put_op(struct buf *b, const xmlNode *op) {
                 buf_putc(b, ' ');
                 put_nvpair(b, name, crm_xml_get(op, name));
         }
-        crm_xml_foreach(set, op)
+        crm_xml_foreach(set, op) {
                 if (crm_xml_is(set, "instance_attributes"))
-                        put_nvpairs(b, set);
+                        put_set(b, set, "op_params");
+                else if (crm_xml_is(set, "meta_attributes"))
+                        put_set(b, set, "op_meta");
+        }
 }
 
 static void put_agent(struct buf *b, const xmlNode *n) {
