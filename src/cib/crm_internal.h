@@ -47,6 +47,21 @@ int crm_expect(struct crm_cursor *c, const char *what, const struct crm_token **
  * digits, '_', '-', '.'. */
 bool crm_valid_id(const char *s);
 
+/* The vocabularies (crm_words.c): order actions, rule operators and
+ * value types, date fields, agent classes, the characters of agent
+ * names. */
+bool crm_is_action(const char *s);
+bool crm_is_op_attribute(const char *s);
+bool crm_is_binary_op(const char *s);
+bool crm_is_value_type(const char *s);
+bool crm_is_date_field(const char *s);
+bool crm_is_agent_class(const char *s);
+bool crm_valid_agent_word(const char *s);
+
+/* Whether the words of the language say all of element n (of kind) so
+ * that they read back; if not, show prints it as xml (crm_printable.c). */
+bool crm_printable(const xmlNode *n, enum crm_kind kind);
+
 /* Reads the next word as a new object id. */
 int crm_expect_id(struct crm_cursor *c, const char *what, const struct crm_token **ret);
 

@@ -142,6 +142,9 @@ static int lex_raw(struct lexer *lx, struct crm_token *ret) {
                         while (*lx->p != '\n')
                                 advance(lx);
                         advance(lx);
+                        /* show writes " \" before each line break. */
+                        if (b.len > 0 && b.data[b.len - 1] == ' ')
+                                buf_truncate(&b, b.len - 1);
                         r = buf_putc(&b, '\n');
                 } else {
                         r = buf_putc(&b, *lx->p);

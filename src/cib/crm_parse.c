@@ -183,19 +183,6 @@ int crm_parse_nvpairs(struct crm_cursor *c, xmlNode *parent, const char *set_nam
         return 0;
 }
 
-/* The attributes an <op> element has; everything else goes to the op's
- * instance_attributes, as crmsh does (OCF_CHECK_LEVEL=10). */
-static bool is_op_attribute(const char *name) {
-        static const char *const attrs[] = {
-                "name", "interval", "description", "start-delay", "interval-origin", "timeout",
-                "enabled", "record-pending", "role", "requires", "on-fail",
-        };
-        for (size_t i = 0; i < ELEMENTSOF(attrs); i++)
-                if (streq(name, attrs[i]))
-                        return true;
-        return false;
-}
-
 /* op NAME [name=value...] */
 static int parse_op(struct crm_cursor *c, xmlNode *ops) {
         const struct crm_token *name, *t;
@@ -225,32 +212,24 @@ static int parse_op(struct crm_cursor *c, xmlNode *ops) {
                         return crm_fail(c, t, "invalid role '%s' (Started, Stopped, Promoted, Unpromoted, Master, Slave)", v);
                 if (streq(n, "interval"))
                         interval = true;
-                if (is_op_attribute(n)) {
+                if (crm_is_op_attribute(n)) {
                         if (streq(n, "name"))
                                 return crm_fail(c, t, "the operation's name is the word after 'op'");
                         r = crm_xml_set(op, n, value);
                 } else {
-                        if (!params && !(params = crm_xml_new(op->doc, NULL, "instance_attributes")))
+                        if (!params && !(params = crm_xml_new(op->doc, op, "instance_attributes")))
                                 return -ENOMEM;
                         r = crm_xml_nvpair(params, n, value);
                 }
-                if (r < 0) {
-                        xmlFreeNode(params);
+                if (r < 0)
                         return r;
-                }
                 c->i++;
         }
         /* crmsh gives every op an interval: the op id needs one. */
         if (!interval && crm_xml_set(op, "interval", "0") < 0)
-                r = -ENOMEM;
-        if (params && !xmlAddChild(op, params)) {
-                xmlFreeNode(params);
                 return -ENOMEM;
-        }
-        return r < 0 ? r : 0;
+        return 0;
 }
-
-static const char *const classes[] = { "ocf", "stonith", "lsb", "systemd", "service" };
 
 /* class:provider:type, class:type, or type alone (ocf:heartbeat). */
 static int parse_agent(struct crm_cursor *c, struct crm_object *o) {
@@ -258,7 +237,6 @@ static int parse_agent(struct crm_cursor *c, struct crm_object *o) {
         _cleanup_free_ char *copy = NULL;
         char *parts[3] = {};
         size_t n = 0;
-        bool known = false;
         int r;
 
         r = crm_expect(c, "a resource agent (class:provider:type)", &t);
@@ -280,8 +258,8 @@ static int parse_agent(struct crm_cursor *c, struct crm_object *o) {
                         break;
                 *colon = '\0';
         }
-        for (size_t i = 0; i < n && i < 3; i++)
-                if (!*parts[i] || strchr(parts[i], '='))
+        for (size_t i = 0; i < n; i++)
+                if (!crm_valid_agent_word(parts[i]))
                         return crm_fail(c, t, "'%s' is not a resource agent (class:provider:type)", t->text);
         if (n == 1) {
                 parts[2] = parts[0];
@@ -292,9 +270,7 @@ static int parse_agent(struct crm_cursor *c, struct crm_object *o) {
                 parts[1] = NULL;
         } else if (n != 3)
                 return crm_fail(c, t, "'%s' is not a resource agent (class:provider:type)", t->text);
-        for (size_t i = 0; i < ELEMENTSOF(classes); i++)
-                known = known || streq(parts[0], classes[i]);
-        if (!known)
+        if (!crm_is_agent_class(parts[0]))
                 return crm_fail(c, t, "unknown resource class '%s' (ocf, stonith, lsb, systemd, service)", parts[0]);
         if (streq(parts[0], "ocf") && !parts[1])
                 return crm_fail(c, t, "an ocf agent needs a provider: ocf:PROVIDER:%s", parts[2]);
@@ -348,7 +324,9 @@ static int parse_primitive(struct crm_cursor *c, struct crm_object *o) {
                         return r;
         }
         while ((t = crm_next(c))) {
-                if (streq(t->text, "params")) {
+                if (startswith(t->text, "description="))
+                        r = crm_xml_set(o->xml, "description", t->text + strlen("description="));
+                else if (streq(t->text, "params")) {
                         from = c->i;
                         r = crm_parse_nvpairs(c, o->xml, "instance_attributes", false, 1, NULL);
                         if (r >= 0)
@@ -401,7 +379,9 @@ static int parse_container(struct crm_cursor *c, struct crm_object *o, bool ms) 
                 t = crm_peek(c);
         } while (o->kind == CRM_GROUP && t && !streq(t->text, "meta") && !streq(t->text, "params"));
         while ((t = crm_next(c))) {
-                if (streq(t->text, "meta"))
+                if (startswith(t->text, "description="))
+                        r = crm_xml_set(o->xml, "description", t->text + strlen("description="));
+                else if (streq(t->text, "meta"))
                         r = crm_parse_nvpairs(c, o->xml, "meta_attributes", true, 1, NULL);
                 else if (streq(t->text, "params"))
                         r = crm_parse_nvpairs(c, o->xml, "instance_attributes", false, 1, NULL);
@@ -439,14 +419,18 @@ static int parse_node(struct crm_cursor *c, struct crm_object *o, const struct c
                 if (!streq(colon + 1, "member") && crm_xml_set(o->xml, "type", colon + 1) < 0)
                         return -ENOMEM;
         }
-        if (!*uname || strchr(uname, '=') || (id && !*id))
+        if (!*uname || strchr(uname, '='))
                 return crm_fail(c, t, "'%s' is not a node name", t->text);
+        if (id && (!*id || strpbrk(id, ":=")))
+                return crm_fail(c, first, "'%s' is not a node id", id);
         free(o->id.text);
         o->id.text = strdup(id ? id : uname);
         if (!o->id.text || crm_xml_set(o->xml, "id", o->id.text) < 0 || crm_xml_set(o->xml, "uname", uname) < 0)
                 return -ENOMEM;
         while ((t = crm_next(c))) {
-                if (streq(t->text, "attributes"))
+                if (startswith(t->text, "description="))
+                        r = crm_xml_set(o->xml, "description", t->text + strlen("description="));
+                else if (streq(t->text, "attributes"))
                         r = crm_parse_nvpairs(c, o->xml, "instance_attributes", false, 1, NULL);
                 else if (streq(t->text, "utilization"))
                         r = crm_parse_nvpairs(c, o->xml, "utilization", false, 1, NULL);
@@ -513,7 +497,8 @@ static int parse_xml(struct crm_cursor *c, struct crm_object *o) {
                                                            XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
         if (!doc || !(n = xmlDocGetRootElement(doc)))
                 return crm_fail(c, t, "not a well-formed XML element");
-        if (!crm_xml_get(n, "id") || !crm_valid_id(crm_xml_get(n, "id")))
+        /* Node ids are numbers in a cluster on corosync. */
+        if (!crm_xml_get(n, "id") || (crm_xml_is(n, "node") ? !*crm_xml_get(n, "id") : !crm_valid_id(crm_xml_get(n, "id"))))
                 return crm_fail(c, t, "the XML element <%s> needs a valid id", (const char *) n->name);
         n = xmlDocCopyNode(n, c->script->doc, 1);
         if (!n)

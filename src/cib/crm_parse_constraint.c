@@ -121,10 +121,6 @@ int crm_parse_colocation(struct crm_cursor *c, struct crm_object *o) {
         return no_more(c, o);
 }
 
-static bool valid_action(const char *a) {
-        return streq(a, "start") || streq(a, "stop") || streq(a, "promote") || streq(a, "demote");
-}
-
 /* order ID [KIND:|SCORE:] FIRST[:ACTION] THEN[:ACTION] [symmetrical=BOOL] */
 int crm_parse_order(struct crm_cursor *c, struct crm_object *o) {
         static const char *const kinds[] = { "Mandatory", "Optional", "Serialize" };
@@ -162,7 +158,7 @@ int crm_parse_order(struct crm_cursor *c, struct crm_object *o) {
                 r = take_resource(c, o, t, rsc[i], action[i]);
                 if (r < 0)
                         return r;
-                if (*action[i] && !valid_action(*action[i]))
+                if (*action[i] && !crm_is_action(*action[i]))
                         return crm_fail(c, t, "invalid action '%s' (start, stop, promote, demote)", *action[i]);
         }
         t = crm_peek(c);
@@ -191,18 +187,6 @@ int crm_parse_order(struct crm_cursor *c, struct crm_object *o) {
 
 static bool is_keyword(const struct crm_token *t, const char *word) {
         return t && streq(t->text, word);
-}
-
-static const char *const date_fields[] = {
-        "years", "months", "weeks", "days", "hours", "minutes", "seconds",
-        "monthdays", "weekdays", "yeardays", "weekyears", "moon",
-};
-
-static bool is_date_field(const char *name) {
-        for (size_t i = 0; i < ELEMENTSOF(date_fields); i++)
-                if (streq(name, date_fields[i]))
-                        return true;
-        return false;
 }
 
 /* date gt|lt VALUE | date in_range|in start=... (end=...|DURATION...) |
@@ -244,7 +228,7 @@ static int parse_date(struct crm_cursor *c, xmlNode *rule) {
                         return r;
                 if (!spec && (streq(name, "start") || streq(name, "end")))
                         r = crm_xml_set(e, name, value);
-                else if (is_date_field(name)) {
+                else if (crm_is_date_field(name)) {
                         if (!sub && !(sub = crm_xml_new(e->doc, e, spec ? "date_spec" : "duration")))
                                 return -ENOMEM;
                         r = crm_xml_set(sub, name, value);
@@ -260,16 +244,6 @@ static int parse_date(struct crm_cursor *c, xmlNode *rule) {
         if (!spec && !crm_xml_get(e, "start") && !crm_xml_get(e, "end"))
                 return crm_fail(c, op, "date in_range needs start= or end=");
         return 0;
-}
-
-static const char *const binary_ops[] = { "lt", "gt", "lte", "gte", "eq", "ne" };
-static const char *const value_types[] = { "string", "integer", "number", "version" };
-
-static bool in_list(const char *s, const char *const *list, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                if (streq(s, list[i]))
-                        return true;
-        return false;
 }
 
 /* defined ATTR | not_defined ATTR | ATTR [TYPE:]OP VALUE | date ... */
@@ -297,7 +271,7 @@ static int parse_simple_expression(struct crm_cursor *c, xmlNode *rule) {
                         return -ENOMEM;
                 return 0;
         }
-        if (in_list(t->text, binary_ops, ELEMENTSOF(binary_ops)) || streq(t->text, "rule"))
+        if (crm_is_binary_op(t->text) || streq(t->text, "rule"))
                 return crm_fail(c, t, "expected an attribute name before '%s'", t->text);
         r = crm_expect(c, "an operator (eq, ne, lt, gt, lte, gte) after the attribute", &op);
         if (r < 0)
@@ -308,9 +282,7 @@ static int parse_simple_expression(struct crm_cursor *c, xmlNode *rule) {
         colon = strchr(opword, ':');
         if (colon)
                 *colon++ = '\0';
-        if (colon ? !in_list(opword, value_types, ELEMENTSOF(value_types)) ||
-                            !in_list(colon, binary_ops, ELEMENTSOF(binary_ops))
-                  : !in_list(opword, binary_ops, ELEMENTSOF(binary_ops)))
+        if (colon ? !crm_is_value_type(opword) || !crm_is_binary_op(colon) : !crm_is_binary_op(opword))
                 return crm_fail(c, op, "unknown operator '%s' (eq, ne, lt, gt, lte, gte, with an optional "
                                 "string:, integer:, number: or version: in front)", op->text);
         r = crm_expect(c, "a value to compare with", &value);

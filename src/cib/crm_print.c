@@ -305,8 +305,10 @@ static void print_colocation_order(struct buf *b, const xmlNode *n, bool order) 
         put_rsc_role(b, n, order ? "then" : "with-rsc", order ? "action" : "role");
         if (order && crm_xml_get(n, "symmetrical"))
                 buf_printf(b, " symmetrical=%s", crm_xml_get(n, "symmetrical"));
-        if (!order && crm_xml_get(n, "node-attribute"))
-                buf_printf(b, " node-attribute=%s", crm_xml_get(n, "node-attribute"));
+        if (!order && crm_xml_get(n, "node-attribute")) {
+                buf_putc(b, ' ');
+                put_nvpair(b, "node-attribute", crm_xml_get(n, "node-attribute"));
+        }
 }
 
 static void print_set(struct buf *b, const xmlNode *n, const char *keyword) {
@@ -334,28 +336,8 @@ static int print_xml(struct buf *b, xmlNode *n) {
         return 0;
 }
 
-/* Whether crmsh's words cover the element; if not it prints as xml. */
-static bool has_words(const xmlNode *n, enum crm_kind kind) {
-        if (kind == CRM_XML)
-                return false;
-        if (kind == CRM_LOCATION || kind == CRM_COLOCATION || kind == CRM_ORDER) {
-                if (crm_xml_first(n, "resource_set") || crm_xml_get(n, "rsc-pattern"))
-                        return false;
-                if (kind == CRM_LOCATION && !crm_xml_get(n, "node") && !crm_xml_first(n, "rule"))
-                        return false;
-                if (kind == CRM_COLOCATION && !crm_xml_get(n, "score"))
-                        return false;
-                crm_xml_foreach(rule, n)
-                        if (crm_xml_is(rule, "rule") && crm_xml_first(rule, "rule"))
-                                return false;
-        }
-        if (kind == CRM_PRIMITIVE && crm_xml_get(n, "template"))
-                return false;
-        return true;
-}
-
 static int print_entry(struct buf *b, const struct entry *e) {
-        if (!has_words(e->n, e->kind))
+        if (!crm_printable(e->n, e->kind))
                 return print_xml(b, e->n);
         switch (e->kind) {
         case CRM_NODE:

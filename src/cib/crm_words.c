@@ -131,3 +131,53 @@ bool crm_valid_id(const char *s) {
                         return false;
         return true;
 }
+
+static bool in_list(const char *s, const char *const *list, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(s, list[i]))
+                        return true;
+        return false;
+}
+
+bool crm_is_action(const char *s) {
+        static const char *const actions[] = { "start", "stop", "promote", "demote" };
+        return in_list(s, actions, ELEMENTSOF(actions));
+}
+
+bool crm_is_binary_op(const char *s) {
+        static const char *const ops[] = { "lt", "gt", "lte", "gte", "eq", "ne" };
+        return in_list(s, ops, ELEMENTSOF(ops));
+}
+
+bool crm_is_value_type(const char *s) {
+        static const char *const types[] = { "string", "integer", "number", "version" };
+        return in_list(s, types, ELEMENTSOF(types));
+}
+
+bool crm_is_date_field(const char *s) {
+        static const char *const fields[] = {
+                "years", "months", "weeks", "days", "hours", "minutes", "seconds",
+                "monthdays", "weekdays", "yeardays", "weekyears", "moon",
+        };
+        return in_list(s, fields, ELEMENTSOF(fields));
+}
+
+bool crm_is_agent_class(const char *s) {
+        static const char *const classes[] = { "ocf", "stonith", "lsb", "systemd", "service" };
+        return in_list(s, classes, ELEMENTSOF(classes));
+}
+
+bool crm_valid_agent_word(const char *s) {
+        /* systemd units have '@', but not first (a template). */
+        return *s && *s != '@' && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-@") == strlen(s);
+}
+
+/* The attributes an <op> element has; crmsh puts the others in the op's
+ * instance_attributes (OCF_CHECK_LEVEL=10). */
+bool crm_is_op_attribute(const char *s) {
+        static const char *const attrs[] = {
+                "name", "interval", "description", "start-delay", "interval-origin", "timeout",
+                "enabled", "record-pending", "role", "requires", "on-fail",
+        };
+        return in_list(s, attrs, ELEMENTSOF(attrs));
+}
