@@ -13,6 +13,9 @@ packages=(
     iproute2 nftables corosync procps util-linux iputils-ping
     # real NBD clients for the storage tests
     qemu-utils libnbd-bin fio python3-libnbd
+    # tandem configure's tests: real OCF agents' meta-data, and Pacemaker's
+    # crm_verify to check the CIB XML it writes
+    resource-agents pacemaker-cli-utils
     # fuzz targets (libFuzzer)
     clang libclang-rt-14-dev
 )

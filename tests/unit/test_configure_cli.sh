@@ -169,5 +169,15 @@ expect_out "verify" "" "$tandem" configure verify
 sed -i 's|<primitive id="only" class="ocf" provider="heartbeat" type="Dummy"/>|<primitive id="only" class="ocf" provider="heartbeat" type="VirtualDomain"/>|' "$CIB_file"
 expect_fail "verify error" 1 "primitive only: missing required parameter 'config'" "$tandem" configure verify
 
+# The real agents, when resource-agents is installed: their meta-data
+# decide, as on a cluster.
+if [ -x /usr/lib/ocf/resource.d/heartbeat/Dummy ] && [ -x /usr/lib/ocf/resource.d/heartbeat/VirtualDomain ]; then
+    OCF_ROOT=/usr/lib/ocf expect_out "real agent" "" "$tandem" configure primitive real ocf:heartbeat:Dummy \
+        params state=/run/real op monitor interval=10s
+    OCF_ROOT=/usr/lib/ocf expect_fail "real agent parameter" 1 \
+        "primitive vm: missing required parameter 'config' of ocf:heartbeat:VirtualDomain" \
+        "$tandem" configure primitive vm ocf:heartbeat:VirtualDomain params hypervisor=qemu:///system
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
