@@ -173,8 +173,9 @@ enum {
 int crm_delete_flags(xmlDoc *cib, char *const *ids, size_t n_ids, unsigned flags, struct buf *notes,
                      xmlDoc **ret, struct crm_error *err);
 
-/* Removes, in place, the constraints that name a resource cib does not
- * have, each noted in notes ("hanging colocation c deleted"). */
+/* Removes, in place, clones and groups without resources and then the
+ * constraints that name a resource cib does not have, each noted in
+ * notes ("hanging colocation c deleted"). */
 int crm_remove_hanging(xmlDoc *cib, struct buf *notes);
 
 /* Checks a whole CIB as it stands: unique ids, constraints naming

@@ -25,10 +25,23 @@ static bool hanging(xmlDoc *cib, const xmlNode *c) {
 }
 
 int crm_remove_hanging(xmlDoc *cib, struct buf *notes) {
-        xmlNode *cons = crm_cib_section(cib, "constraints"), *next;
+        xmlNode *cons = crm_cib_section(cib, "constraints"), *resources = crm_cib_section(cib, "resources"), *next;
 
-        if (!cons)
+        if (!cons || !resources)
                 return -ENOMEM;
+        /* Clones and groups left without resources first: constraints
+         * naming them hang then. */
+        for (xmlNode *c = crm_xml_first(resources, NULL); c; c = next) {
+                next = crm_xml_next(c, NULL);
+                if ((crm_xml_is(c, "clone") || crm_xml_is(c, "master") || crm_xml_is(c, "group")) &&
+                    !crm_xml_first(c, "primitive") && !crm_xml_first(c, "group")) {
+                        if (notes)
+                                buf_printf(notes, "%s %s deleted: it holds no resource\n", (const char *) c->name,
+                                           crm_xml_get(c, "id") ?: "?");
+                        xmlUnlinkNode(c);
+                        xmlFreeNode(c);
+                }
+        }
         for (xmlNode *c = crm_xml_first(cons, NULL); c; c = next) {
                 next = crm_xml_next(c, NULL);
                 if (!hanging(cib, c))

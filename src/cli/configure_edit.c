@@ -49,7 +49,60 @@ static int run_editor(const char *file) {
         return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ECHILD;
 }
 
-/* Checks the edited text and builds the new CIB from it. */
+static bool listed(char *const *ids, size_t n_ids, const char *id) {
+        for (size_t i = 0; i < n_ids; i++)
+                if (streq(ids[i], id))
+                        return true;
+        return false;
+}
+
+static bool in_script(const struct crm_script *s, const char *id) {
+        for (size_t i = 0; i < s->n_objects; i++)
+                if (streq(s->objects[i].id.text, id))
+                        return true;
+        return false;
+}
+
+/* An edit of some objects: those gone from the text are deleted (the
+ * resources inside a deleted clone stay), property sets are written
+ * anew, the others are replaced where they are (a primitive inside its
+ * clone). The text may not take the id of an object it did not show. */
+static int apply_some(struct configure *c, char *const *ids, size_t n_ids, const struct crm_script *s,
+                      xmlDoc **ret, struct crm_error *err) {
+        _cleanup_(xmlFreeDocp) xmlDoc *base = xmlCopyDoc(c->cib, 1);
+        int r;
+
+        if (!base)
+                return crm_error(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < s->n_objects; i++) {
+                const struct crm_object *o = &s->objects[i];
+
+                if (crm_cib_find(c->cib, o->id.text) && !listed(ids, n_ids, o->id.text)) {
+                        snprintf(err->message, sizeof(err->message),
+                                 "edit:%u:%u: id '%s' is already in use by an object not in this edit",
+                                 o->id.pos.line, o->id.pos.col, o->id.text);
+                        return -EINVAL;
+                }
+        }
+        for (size_t i = 0; i < n_ids; i++) {
+                enum crm_kind k = crm_kind_of(crm_cib_find(base, ids[i]));
+                xmlDoc *next = NULL;
+
+                if (in_script(s, ids[i]) && k != CRM_PROPERTY && k != CRM_RSC_DEFAULTS && k != CRM_OP_DEFAULTS)
+                        continue;
+                r = crm_delete_flags(base, &ids[i], 1, CRM_DELETE_UNWRAP | CRM_DELETE_KEEP_HANGING, NULL, &next, err);
+                if (r == -ENOENT)
+                        continue;       /* gone with a clone emptied before */
+                if (r < 0)
+                        return r;
+                xmlFreeDoc(base);
+                base = next;
+        }
+        return crm_apply(base, s, CRM_APPLY_UPDATE, &c->opts, ret, err);
+}
+
+/* Checks the edited text and builds the new CIB from it: the whole
+ * configuration when no ids were given, else those objects. */
 static int apply_text(struct configure *c, char *const *ids, size_t n_ids, const char *text,
                       xmlDoc **ret, struct buf *notes, struct crm_error *err) {
         _cleanup_(crm_script_freep) struct crm_script *s = NULL;
@@ -60,15 +113,13 @@ static int apply_text(struct configure *c, char *const *ids, size_t n_ids, const
         if (r < 0)
                 return r;
         if (n_ids > 0)
-                /* The objects edited are replaced; the resources inside a
-                 * clone stay unless they were edited too. */
-                r = crm_delete_flags(c->cib, ids, n_ids, CRM_DELETE_UNWRAP | CRM_DELETE_KEEP_HANGING, NULL,
-                                     &base, err);
-        else
+                r = apply_some(c, ids, n_ids, s, &doc, err);
+        else {
                 r = crm_cib_clear_configuration(c->cib, &base);
-        if (r < 0)
-                return r;
-        r = crm_apply(base, s, CRM_APPLY_CREATE, &c->opts, &doc, err);
+                if (r < 0)
+                        return crm_error(err, r, "out of memory");
+                r = crm_apply(base, s, CRM_APPLY_CREATE, &c->opts, &doc, err);
+        }
         if (r < 0)
                 return r;
         r = crm_remove_hanging(doc, notes);

@@ -69,8 +69,8 @@ expect_out "show one" "colocation c_virtdom1_on_drbd inf: res_VirtDom1 ms_drbd_V
 "$tandem" configure show xml | grep -q '<clone id="ms_drbd_VirtDom1">' && ok || bad "show xml"
 
 # Pacemaker's own checker accepts the file, if it is installed.
+"$tandem" configure property stonith-enabled=false
 if command -v crm_verify >/dev/null; then
-    "$tandem" configure property stonith-enabled=false
     crm_verify -x "$CIB_file" 2>&1 | grep -i "validity error" && bad "crm_verify: schema errors" || ok
 fi
 
@@ -119,6 +119,27 @@ EDITOR="sed -i s/allow-migrate=true/allow-migrate=false/" expect_out "edit one" 
 "$tandem" configure show res_VirtDom1 | grep -q "allow-migrate=false" && ok || bad "edit of one object"
 "$tandem" configure show c_virtdom1_on_drbd | grep -q colocation && ok || bad "edit lost a constraint"
 
+# Editing a primitive inside a clone keeps it there.
+EDITOR="sed -i s/interval=29s/interval=27s/" expect_out "edit in clone" "" \
+    "$tandem" configure edit res_drbd_VirtDom1
+"$tandem" configure show xml ms_drbd_VirtDom1 | grep -q 'id="res_drbd_VirtDom1-monitor-27s"' && ok ||
+    bad "the edited primitive left its clone"
+# An edited property set is written anew: a line removed is gone.
+EDITOR="sed -i /maintenance-mode/d" expect_out "edit property" "" \
+    "$tandem" configure edit cib-bootstrap-options
+expect_out "edit property result" "property cib-bootstrap-options: \\
+	stonith-enabled=false" "$tandem" configure show cib-bootstrap-options
+# The text may not take the id of an object it did not show.
+cat > "$work/editor-steal" <<'ED'
+#!/bin/sh
+grep -q '^# ERROR' "$1" && exit 0
+echo 'primitive res_VirtDom1 Dummy' >> "$1"
+ED
+chmod +x "$work/editor-steal"
+EDITOR=$work/editor-steal expect_fail "edit steals an id" 1 \
+    "edit:3:11: id 'res_VirtDom1' is already in use by an object not in this edit" \
+    "$tandem" configure edit cib-bootstrap-options
+
 # An invalid edit comes back with the error on top; left alone, nothing
 # changes; fixed, it applies.
 cat > "$work/editor-giveup" <<ED
@@ -132,9 +153,9 @@ if grep -q '^# ERROR' "\$1"; then sed -i s/nosuch/res_VirtDom1/ "\$1"; exit 0; f
 echo 'colocation c_fixed inf: nosuch ms_drbd_VirtDom1' >> "\$1"
 ED
 chmod +x "$work/editor-giveup" "$work/editor-fix"
-EDITOR=$work/editor-giveup expect_fail "edit error" 1 "edit:15:23: colocation c_bad: unknown resource 'nosuch'" \
+EDITOR=$work/editor-giveup expect_fail "edit error" 1 "edit:14:23: colocation c_bad: unknown resource 'nosuch'" \
     "$tandem" configure edit
-head -1 "$work/seen" | grep -qF "# ERROR: edit:15:23: colocation c_bad: unknown resource 'nosuch'" && ok ||
+head -1 "$work/seen" | grep -qF "# ERROR: edit:14:23: colocation c_bad: unknown resource 'nosuch'" && ok ||
     bad "the error is not shown in the editor: $(head -2 "$work/seen")"
 EDITOR=$work/editor-fix expect_out "edit fixed" "" "$tandem" configure edit
 expect_out "edit fixed shows" "colocation c_fixed inf: res_VirtDom1 ms_drbd_VirtDom1" \
