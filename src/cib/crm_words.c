@@ -89,18 +89,20 @@ const char *crm_role_parse(const char *word) {
 }
 
 static int verror_at(struct crm_error *err, const char *name, struct crm_pos pos,
+                     const char *fmt, va_list ap) _printf_(4, 0);
+static int verror_at(struct crm_error *err, const char *name, struct crm_pos pos,
                      const char *fmt, va_list ap) {
-        char msg[sizeof(err->message)];
+        int l = 0;
 
         if (!err)
                 return -EINVAL;
-        vsnprintf(msg, sizeof(msg), fmt, ap);
         if (name && pos.line)
-                snprintf(err->message, sizeof(err->message), "%s:%u:%u: %s", name, pos.line, pos.col, msg);
+                l = snprintf(err->message, sizeof(err->message), "%s:%u:%u: ", name, pos.line, pos.col);
         else if (name)
-                snprintf(err->message, sizeof(err->message), "%s: %s", name, msg);
-        else
-                snprintf(err->message, sizeof(err->message), "%s", msg);
+                l = snprintf(err->message, sizeof(err->message), "%s: ", name);
+        if (l < 0 || (size_t) l >= sizeof(err->message))
+                l = 0;
+        vsnprintf(err->message + l, sizeof(err->message) - (size_t) l, fmt, ap);
         return -EINVAL;
 }
 
