@@ -133,6 +133,31 @@ static const char *meta_rename(const char *name) {
         return name;
 }
 
+/* Resource options Pacemaker reads as numbers or booleans: a typo there
+ * (or the seed's highlighting, master-max="<C>2<C>") is caught here
+ * rather than ignored by the cluster. -EDOM for a bad number, -EINVAL
+ * for a bad boolean. */
+static int check_meta_value(const char *name, const char *value) {
+        static const char *const numbers[] = {
+                "clone-max", "clone-node-max", "promoted-max", "promoted-node-max", "migration-threshold",
+                "priority",
+        };
+        static const char *const booleans[] = {
+                "notify", "interleave", "globally-unique", "promotable", "ordered", "is-managed",
+                "allow-migrate", "maintenance", "critical",
+        };
+        uint64_t u;
+        bool b;
+
+        for (size_t i = 0; i < ELEMENTSOF(numbers); i++)
+                if (streq(name, numbers[i]))
+                        return parse_u64(value[0] == '-' ? value + 1 : value, &u) < 0 ? -EDOM : 0;
+        for (size_t i = 0; i < ELEMENTSOF(booleans); i++)
+                if (streq(name, booleans[i]))
+                        return parse_bool(value, &b) < 0 ? -EINVAL : 0;
+        return 0;
+}
+
 int crm_parse_nvpairs(struct crm_cursor *c, xmlNode *parent, const char *set_name,
                       bool meta, size_t min, xmlNode **ret_set) {
         xmlNode *set = crm_xml_new(parent->doc, parent, set_name);
@@ -169,6 +194,9 @@ int crm_parse_nvpairs(struct crm_cursor *c, xmlNode *parent, const char *set_nam
                                 return crm_fail(c, t, "invalid role '%s' for %s (Started, Stopped, Promoted, Unpromoted, Master, Slave)",
                                                 value, name);
                 }
+                if (meta && (r = check_meta_value(meta_rename(name), value)) < 0)
+                        return crm_fail(c, t, "%s must be %s, not '%s'", name,
+                                        r == -EDOM ? "a number" : "true or false", value);
                 r = crm_xml_nvpair(set, meta ? meta_rename(name) : name, v);
                 if (r < 0)
                         return r;
