@@ -235,6 +235,15 @@ int crm_cib_read(const char *path, xmlDoc **ret, struct crm_error *err);
  * configuration change. */
 int crm_cib_write(const char *path, xmlDoc *cib);
 
+/* "admin_epoch:epoch" of cib, which changes with every configuration
+ * write. */
+void crm_cib_version(xmlDoc *cib, char *buf, size_t size);
+
+/* Writes cib (crm_cib_write) if the file is still at base_version, the
+ * version the changes were made on; -ESTALE (nothing written) if another
+ * command wrote it meanwhile. */
+int crm_cib_commit(const char *path, xmlDoc *cib, const char *base_version, struct crm_error *err);
+
 /* A copy of cib with the objects of its configuration removed (for load
  * replace and a full edit): the <cib> attributes, the status and the
  * sections this language has no words for (acls, tags, ...) stay. */

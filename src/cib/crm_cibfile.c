@@ -3,7 +3,10 @@
  * CIB_file=PATH: read it (an absent file is an empty CIB), write it
  * atomically with the epoch bumped. */
 #include <stdio.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <libgen.h>
+#include <sys/file.h>
 #include <time.h>
 #include <libxml/parser.h>
 
@@ -125,5 +128,38 @@ int crm_cib_clear_configuration(xmlDoc *cib, xmlDoc **ret) {
                         }
         }
         *ret = TAKE_PTR(doc);
+        return 0;
+}
+
+void crm_cib_version(xmlDoc *cib, char *buf, size_t size) {
+        xmlNode *root = xmlDocGetRootElement(cib);
+
+        snprintf(buf, size, "%s:%s", crm_xml_get(root, "admin_epoch") ?: "0", crm_xml_get(root, "epoch") ?: "0");
+}
+
+int crm_cib_commit(const char *path, xmlDoc *cib, const char *base_version, struct crm_error *err) {
+        _cleanup_(xmlFreeDocp) xmlDoc *now = NULL;
+        _cleanup_free_ char *copy = strdup(path);
+        _cleanup_close_ int dir = -1;
+        char version[64];
+        int r;
+
+        if (!copy)
+                return crm_error(err, -ENOMEM, "out of memory");
+        /* The directory's lock makes compare-and-replace one step among
+         * tandem commands; readers are never blocked. */
+        dir = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0 || flock(dir, LOCK_EX) < 0)
+                return crm_error(err, -errno, "cannot lock the directory of %s: %s", path, strerror(errno));
+        r = crm_cib_read(path, &now, err);
+        if (r < 0)
+                return r;
+        crm_cib_version(now, version, sizeof(version));
+        if (!streq(version, base_version))
+                return crm_error(err, -ESTALE, "%s changed since it was read (admin_epoch:epoch %s, now %s); "
+                                 "nothing written, run the command again", path, base_version, version);
+        r = crm_cib_write(path, cib);
+        if (r < 0)
+                return crm_error(err, r, "cannot write %s: %s", path, strerror(-r));
         return 0;
 }

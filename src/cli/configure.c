@@ -48,15 +48,17 @@ void configure_set_cib(struct configure *c, xmlDoc *doc) {
 }
 
 static int commit(struct configure *c) {
+        struct crm_error err;
         int r;
 
         if (!c->dirty)
                 return 0;
-        r = crm_cib_write(c->path, c->cib);
+        r = crm_cib_commit(c->path, c->cib, c->base, &err);
         if (r < 0) {
-                fprintf(stderr, PROG ": cannot write %s: %s\n", c->path, strerror(-r));
+                fprintf(stderr, PROG ": %s\n", err.message);
                 return r;
         }
+        crm_cib_version(c->cib, c->base, sizeof(c->base));
         c->dirty = false;
         return 0;
 }
@@ -332,6 +334,7 @@ int cli_configure(int argc, char **argv) {
                 fail(&err, r);
                 return 1;
         }
+        crm_cib_version(c.cib, c.base, sizeof(c.base));
         if (argc < 2)
                 r = isatty(STDIN_FILENO) ? interactive(&c) : script(&c);
         else {

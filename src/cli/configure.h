@@ -12,6 +12,7 @@
 struct configure {
         const char *path;               /* the CIB file (CIB_file) */
         xmlDoc *cib;                    /* working copy */
+        char base[64];                  /* version of the file it was read at */
         bool dirty;                     /* differs from the file */
         struct crm_check_options opts;
 };

@@ -162,6 +162,20 @@ expect_out "edit fixed shows" "colocation c_fixed inf: res_VirtDom1 ms_drbd_Virt
     "$tandem" configure show c_fixed
 EDITOR=true expect_out "edit unchanged" "" "$tandem" configure edit
 
+# A change made on a CIB that another command wrote meanwhile is refused.
+cat > "$work/editor-race" <<ED
+#!/bin/sh
+"$tandem" configure property race=1
+sed -i s/allow-migrate=false/allow-migrate=true/ "\$1"
+ED
+chmod +x "$work/editor-race"
+EDITOR=$work/editor-race "$tandem" configure edit res_VirtDom1 2>"$work/err" && bad "concurrent write: accepted" ||
+    { grep -q "changed since it was read" "$work/err" && ok || bad "concurrent write: $(cat "$work/err")"; }
+"$tandem" configure show cib-bootstrap-options | grep -q "race=1" && ok || bad "the other write was lost"
+"$tandem" configure show res_VirtDom1 | grep -q "allow-migrate=false" && ok || bad "the stale edit was written"
+"$tandem" configure delete cib-bootstrap-options
+"$tandem" configure property stonith-enabled=false
+
 # load update replaces objects of the same id and adds the others.
 cat > "$work/update.crm" <<'CRM'
 primitive res_VirtDom1 VirtualDomain \
