@@ -148,11 +148,14 @@ enum crm_apply_mode {
 };
 
 /* Applies the script's objects to a copy of cib: checks them (ids, the
- * resources constraints and clones name, scores, roles, agents and their
- * parameters), gives sub-elements crmsh's ids, and stores the new
- * document in *ret. cib itself is never changed. Properties and defaults
- * merge into the set of the same id. Notes (like "hanging constraint
- * deleted") are appended to notes when it is not NULL. */
+ * resources constraints and clones name, agents and their parameters;
+ * scores and roles were checked by the parser), gives sub-elements
+ * crmsh's ids, and stores the new document in *ret (the caller frees
+ * it). cib itself is never changed, also not on error (-EINVAL with err
+ * naming the word, -ENOMEM). Properties and defaults merge into the set
+ * of the same id; forward references within the script are fine. With
+ * opts NULL, agents are looked up with the defaults; set skip_agents to
+ * not look at them. */
 int crm_apply(xmlDoc *cib, const struct crm_script *s, enum crm_apply_mode mode,
               const struct crm_check_options *opts, xmlDoc **ret, struct crm_error *err);
 

@@ -281,7 +281,7 @@ int crm_apply(xmlDoc *cib, const struct crm_script *s, enum crm_apply_mode mode,
                         r = place_children(&a, &s->objects[i]);
         for (size_t i = 0; i < s->n_objects && r >= 0; i++)
                 r = check_refs(&a, &s->objects[i]);
-        if (opts && !opts->skip_agents)
+        if (!opts || !opts->skip_agents)
                 for (size_t i = 0; i < s->n_objects && r >= 0; i++)
                         if (s->objects[i].kind == CRM_PRIMITIVE)
                                 r = check_agent(&a, &s->objects[i], opts);
