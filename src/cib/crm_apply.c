@@ -20,7 +20,7 @@ struct apply {
 static const char *section_of(const xmlNode *n) {
         if (crm_xml_is(n, "node"))
                 return "nodes";
-        if (crm_xml_is_resource(n))
+        if (crm_xml_is_resource(n) || crm_xml_is(n, "template"))
                 return "resources";
         if (crm_xml_is(n, "rsc_location") || crm_xml_is(n, "rsc_colocation") || crm_xml_is(n, "rsc_order") ||
             crm_xml_is(n, "rsc_ticket"))

@@ -37,8 +37,10 @@ static bool all_digits(const char *s) {
 static int remember(struct hashmap *ids, const char *id, xmlNode *n, const char **ret_dup) {
         int r;
 
-        /* A resource_ref's id names a resource; it is not an id. */
-        if (hashmap_get(ids, id) == n || crm_xml_is(n, "resource_ref"))
+        /* The id of a resource_ref (resource sets), obj_ref (tags) or
+         * role_ref (ACLs) names another element; it is not an id. */
+        if (hashmap_get(ids, id) == n || crm_xml_is(n, "resource_ref") || crm_xml_is(n, "obj_ref") ||
+            crm_xml_is(n, "role_ref"))
                 return 0;
         r = hashmap_put(ids, id, n);
         if (r == -EEXIST && ret_dup)

@@ -115,9 +115,10 @@ xmlNode *crm_xml_new(xmlDoc *doc, xmlNode *parent, const char *name);
 /* Appends an nvpair name=value to set. */
 int crm_xml_nvpair(xmlNode *set, const char *name, const char *value);
 
-/* crmsh's sort key of a kind in `show`: nodes first, then primitives,
- * groups, ms, clones, constraints, properties and defaults. */
-int crm_kind_order(enum crm_kind kind);
+/* crmsh's sort key of object n (of kind) in `show`: nodes first, then
+ * templates, primitives, bundles, groups, ms, clones, constraints,
+ * tickets, properties and defaults. */
+int crm_kind_order(const xmlNode *n, enum crm_kind kind);
 
 /* The resource elements: primitive, group, clone, master, bundle. */
 bool crm_xml_is_resource(const xmlNode *n);

@@ -343,7 +343,7 @@ static int parse_primitive(struct crm_cursor *c, struct crm_object *o) {
         if (r < 0)
                 return r;
         t = crm_peek(c);
-        if (t && strchr(t->text, '=')) {
+        if (t && strchr(t->text, '=') && !startswith(t->text, "description=")) {
                 from = c->i;
                 r = crm_parse_nvpairs(c, o->xml, "instance_attributes", false, 1, NULL);
                 if (r >= 0)

@@ -379,7 +379,7 @@ static int entries_add(struct entries *es, xmlNode *n) {
         if (!v)
                 return -ENOMEM;
         es->v = v;
-        v[es->n++] = (struct entry) { crm_kind_order(kind), crm_xml_get(n, "id"), n, kind };
+        v[es->n++] = (struct entry) { crm_kind_order(n, kind), crm_xml_get(n, "id"), n, kind };
         return 0;
 }
 

@@ -28,15 +28,23 @@ const char *crm_kind_name(enum crm_kind kind) {
         return kind < _CRM_KIND_MAX ? kind_names[kind] : "object";
 }
 
-int crm_kind_order(enum crm_kind kind) {
-        /* crmsh sorts location, colocation and order together, by id. */
+int crm_kind_order(const xmlNode *n, enum crm_kind kind) {
+        /* crmsh's order (xmlutil.py): nodes, templates, primitives,
+         * bundles, groups, ms, clones, then location, colocation and order
+         * together, tickets, properties, rsc_defaults, op_defaults. */
         static const int order[_CRM_KIND_MAX] = {
-                [CRM_NODE] = 0, [CRM_PRIMITIVE] = 1, [CRM_GROUP] = 2, [CRM_MS] = 3,
-                [CRM_CLONE] = 4, [CRM_LOCATION] = 5, [CRM_COLOCATION] = 5,
-                [CRM_ORDER] = 5, [CRM_PROPERTY] = 6, [CRM_RSC_DEFAULTS] = 7,
-                [CRM_OP_DEFAULTS] = 8, [CRM_XML] = 9,
+                [CRM_NODE] = 0, [CRM_PRIMITIVE] = 2, [CRM_GROUP] = 4, [CRM_MS] = 5,
+                [CRM_CLONE] = 6, [CRM_LOCATION] = 7, [CRM_COLOCATION] = 7,
+                [CRM_ORDER] = 7, [CRM_PROPERTY] = 9, [CRM_RSC_DEFAULTS] = 10,
+                [CRM_OP_DEFAULTS] = 11, [CRM_XML] = 12,
         };
-        return kind < _CRM_KIND_MAX ? order[kind] : 10;
+        if (kind == CRM_XML && crm_xml_is(n, "template"))
+                return 1;
+        if (kind == CRM_XML && crm_xml_is(n, "bundle"))
+                return 3;
+        if (kind == CRM_XML && crm_xml_is(n, "rsc_ticket"))
+                return 8;
+        return kind < _CRM_KIND_MAX ? order[kind] : 13;
 }
 
 bool crm_is_object_keyword(const char *word) {

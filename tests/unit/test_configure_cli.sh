@@ -15,8 +15,9 @@ ok() { passed=$((passed + 1)); }
 bad() { echo "FAIL: $*" >&2; failed=$((failed + 1)); }
 # expect_out NAME EXPECTED CMD...: stdout of CMD (which must succeed).
 expect_out() {
-    local name=$1 want=$2 got; shift 2
-    if ! got=$("$@" 2>"$work/err"); then bad "$name: exit status $? ($(cat "$work/err"))"; return; fi
+    local name=$1 want=$2 got rc; shift 2
+    got=$("$@" 2>"$work/err"); rc=$?
+    if [ $rc != 0 ]; then bad "$name: exit status $rc ($(cat "$work/err"))"; return; fi
     [ "$got" = "$want" ] && ok || bad "$name: got:"$'\n'"$got"$'\n'"wanted:"$'\n'"$want"
 }
 # expect_fail NAME STATUS MESSAGE CMD...: CMD fails with STATUS, says
@@ -203,6 +204,24 @@ grep -q "<status" "$CIB_file" && ok || bad "load replace lost the status section
 expect_out "verify" "" "$tandem" configure verify
 sed -i 's|<primitive id="only" class="ocf" provider="heartbeat" type="Dummy"/>|<primitive id="only" class="ocf" provider="heartbeat" type="VirtualDomain"/>|' "$CIB_file"
 expect_fail "verify error" 1 "primitive only: missing required parameter 'config'" "$tandem" configure verify
+
+# A CIB written by Pacemaker, with what the language has no words for.
+cp "$data/existing-cib.xml" "$work/existing.xml"
+expect_out "existing show" "$(cat "$data/existing-cib.show")" env CIB_file="$work/existing.xml" "$tandem" configure show
+# Editing one object leaves the others as they were, byte for byte.
+EDITOR="sed -i s/memory=1024/memory=2048/" expect_out "existing edit one" "" \
+    env CIB_file="$work/existing.xml" "$tandem" configure edit vm1
+expect_out "existing edit one shows" "$(sed s/memory=1024/memory=2048/ "$data/existing-cib.show")" \
+    env CIB_file="$work/existing.xml" "$tandem" configure show
+grep -q '<master id="ms_drbd_r0">' "$work/existing.xml" && ok || bad "edit of vm1 rewrote the ms"
+# A full edit rewrites the legacy words but keeps the rest: templates,
+# tickets, resource sets, tags, the status section.
+EDITOR="sed -i s/resource-stickiness=100/resource-stickiness=200/" expect_out "existing edit" "" \
+    env CIB_file="$work/existing.xml" "$tandem" configure edit
+for what in 'resource-stickiness" value="200"' '<template id="vm-template"' '<rsc_ticket id="t_vm1"' \
+    '<resource_set id="o_set-0"' '<tag id="vms">' '<node_state id="1"' 'epoch="43"' '<clone id="ms_drbd_r0">'; do
+    grep -qF "$what" "$work/existing.xml" && ok || bad "after a full edit, no $what"
+done
 
 # The real agents, when resource-agents is installed: their meta-data
 # decide, as on a cluster.
