@@ -65,11 +65,14 @@ static int unwrap(struct apply *a, xmlNode *container) {
         return 0;
 }
 
-static bool same_kind(enum crm_kind a, enum crm_kind b) {
+/* Whether object o may replace the element old (load update, edit). */
+static bool replaces(const xmlNode *old, const struct crm_object *o) {
+        enum crm_kind a = crm_kind_of(old), b = o->kind;
+
+        if (b == CRM_XML)
+                return streq((const char *) old->name, (const char *) o->xml->name);
         if (a == CRM_MS)
                 a = CRM_CLONE;
-        if (b == CRM_MS)
-                b = CRM_CLONE;
         return a == b;
 }
 
@@ -150,8 +153,7 @@ static int apply_object(struct apply *a, const struct crm_object *o, enum crm_ap
                 return crm_error_at(a->err, a->s->name, o->id.pos, "<%s> is not an object this tool can place in the CIB",
                                     (const char *) o->xml->name);
         old = hashmap_get(a->ids, o->id.text);
-        if (old && (mode == CRM_APPLY_CREATE || !same_kind(crm_kind_of(old), o->kind == CRM_XML ?
-                                                           crm_kind_of(o->xml) : o->kind)))
+        if (old && (mode == CRM_APPLY_CREATE || !replaces(old, o)))
                 return crm_error_at(a->err, a->s->name, o->id.pos, "id '%s' is already in use by %s",
                                     o->id.text, what_is(old, what, sizeof(what)));
         copy = xmlDocCopyNode(o->xml, a->doc, 1);

@@ -214,12 +214,15 @@ EDITOR="sed -i s/memory=1024/memory=2048/" expect_out "existing edit one" "" \
 expect_out "existing edit one shows" "$(sed s/memory=1024/memory=2048/ "$data/existing-cib.show")" \
     env CIB_file="$work/existing.xml" "$tandem" configure show
 grep -q '<master id="ms_drbd_r0">' "$work/existing.xml" && ok || bad "edit of vm1 rewrote the ms"
+EDITOR="sed -i s/loss-policy=.stop./loss-policy=\"demote\"/" expect_out "existing edit xml" "" \
+    env CIB_file="$work/existing.xml" "$tandem" configure edit t_vm1
+grep -q 'loss-policy="demote"' "$work/existing.xml" && ok || bad "edit of an xml object"
 # A full edit rewrites the legacy words but keeps the rest: templates,
 # tickets, resource sets, tags, the status section.
 EDITOR="sed -i s/resource-stickiness=100/resource-stickiness=200/" expect_out "existing edit" "" \
     env CIB_file="$work/existing.xml" "$tandem" configure edit
 for what in 'resource-stickiness" value="200"' '<template id="vm-template"' '<rsc_ticket id="t_vm1"' \
-    '<resource_set id="o_set-0"' '<tag id="vms">' '<node_state id="1"' 'epoch="43"' '<clone id="ms_drbd_r0">'; do
+    '<resource_set id="o_set-0"' '<tag id="vms">' '<node_state id="1"' 'epoch="44"' '<clone id="ms_drbd_r0">'; do
     grep -qF "$what" "$work/existing.xml" && ok || bad "after a full edit, no $what"
 done
 
