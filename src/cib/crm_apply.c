@@ -45,26 +45,6 @@ static const char *what_is(const xmlNode *n, char *buf, size_t size) {
         return buf;
 }
 
-/* Moves the resources inside a clone or group to the top of resources,
- * so that replacing the container does not take them along. */
-static int unwrap(struct apply *a, xmlNode *container) {
-        xmlNode *resources = crm_cib_section(a->doc, "resources"), *next;
-
-        if (!resources)
-                return -ENOMEM;
-        for (xmlNode *c = crm_xml_first(container, NULL); c; c = next) {
-                next = crm_xml_next(c, NULL);
-                if (!crm_xml_is_resource(c))
-                        continue;
-                xmlUnlinkNode(c);
-                if (!xmlAddChild(resources, c)) {
-                        xmlFreeNode(c);
-                        return -ENOMEM;
-                }
-        }
-        return 0;
-}
-
 /* Whether object o may replace the element old (load update, edit). */
 static bool replaces(const xmlNode *old, const struct crm_object *o) {
         enum crm_kind a = crm_kind_of(old), b = o->kind;
@@ -161,7 +141,7 @@ static int apply_object(struct apply *a, const struct crm_object *o, enum crm_ap
                 return -ENOMEM;
         if (old) {
                 if (crm_xml_is(old, "clone") || crm_xml_is(old, "master") || crm_xml_is(old, "group")) {
-                        r = unwrap(a, old);
+                        r = crm_unwrap(a->doc, old);
                         if (r < 0) {
                                 xmlFreeNode(copy);
                                 return r;

@@ -63,20 +63,13 @@ int crm_delete_flags(xmlDoc *cib, char *const *ids, size_t n_ids, unsigned flags
         if (!doc || !crm_cib_section(doc, "resources"))
                 return crm_error(err, -ENOMEM, "out of memory");
         for (size_t i = 0; i < n_ids; i++) {
-                xmlNode *n = crm_cib_find(doc, ids[i]), *parent, *next;
+                xmlNode *n = crm_cib_find(doc, ids[i]), *parent;
 
                 if (!n)
                         return crm_error(err, -ENOENT, "object '%s' does not exist", ids[i]);
                 parent = n->parent;
-                if (flags & CRM_DELETE_UNWRAP)
-                        /* The resources inside stay, at the top. */
-                        for (xmlNode *c = crm_xml_first(n, NULL); c; c = next) {
-                                next = crm_xml_next(c, NULL);
-                                if (crm_xml_is_resource(c)) {
-                                        xmlUnlinkNode(c);
-                                        xmlAddChild(crm_cib_section(doc, "resources"), c);
-                                }
-                        }
+                if ((flags & CRM_DELETE_UNWRAP) && crm_unwrap(doc, n) < 0)
+                        return crm_error(err, -ENOMEM, "out of memory");
                 xmlUnlinkNode(n);
                 xmlFreeNode(n);
                 /* A clone or group without resources is no object. */

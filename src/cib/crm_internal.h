@@ -120,5 +120,10 @@ int crm_xml_nvpair(xmlNode *set, const char *name, const char *value);
  * tickets, properties and defaults. */
 int crm_kind_order(const xmlNode *n, enum crm_kind kind);
 
+/* Moves the resources inside a clone or group to the top of the
+ * resources section, so that removing or replacing the container does
+ * not take them along. */
+int crm_unwrap(xmlDoc *cib, xmlNode *container);
+
 /* The resource elements: primitive, group, clone, master, bundle. */
 bool crm_xml_is_resource(const xmlNode *n);

@@ -137,3 +137,21 @@ xmlNode *crm_cib_find(xmlDoc *cib, const char *id) {
 
         return conf ? find_object(conf, id) : NULL;
 }
+
+int crm_unwrap(xmlDoc *cib, xmlNode *container) {
+        xmlNode *resources = crm_cib_section(cib, "resources"), *next;
+
+        if (!resources)
+                return -ENOMEM;
+        for (xmlNode *c = crm_xml_first(container, NULL); c; c = next) {
+                next = crm_xml_next(c, NULL);
+                if (!crm_xml_is_resource(c))
+                        continue;
+                xmlUnlinkNode(c);
+                if (!xmlAddChild(resources, c)) {
+                        xmlFreeNode(c);
+                        return -ENOMEM;
+                }
+        }
+        return 0;
+}
