@@ -235,7 +235,9 @@ int crm_cib_read(const char *path, xmlDoc **ret, struct crm_error *err);
 
 /* Writes cib to path atomically (temporary file, fsync, rename), after
  * bumping the epoch and resetting num_updates, as Pacemaker does for a
- * configuration change. */
+ * configuration change. A validate-with of pacemaker-3.0 to 3.6 becomes
+ * pacemaker-3.9, the first to know the roles Promoted and Unpromoted
+ * being 3.7. */
 int crm_cib_write(const char *path, xmlDoc *cib);
 
 /* "admin_epoch:epoch" of cib, which changes with every configuration

@@ -88,6 +88,19 @@ static int bump_epoch(xmlNode *root) {
         return 0;
 }
 
+/* The roles tandem writes (Promoted, Unpromoted) are valid from schema
+ * pacemaker-3.7 on; within major version 3 a newer schema accepts what
+ * an older one did, so 3.0 to 3.6 move up to the version tandem writes.
+ * Older majors need Pacemaker's own upgrade (cibadmin --upgrade). */
+static int upgrade_schema(xmlNode *root) {
+        const char *v = crm_xml_get(root, "validate-with"), *minor;
+        int n;
+
+        if (!v || !(minor = startswith(v, "pacemaker-3.")) || parse_int(minor, &n) < 0 || n >= 7)
+                return 0;
+        return crm_xml_set(root, "validate-with", CIB_VALIDATE_WITH);
+}
+
 int crm_cib_write(const char *path, xmlDoc *cib) {
         xmlNode *root = xmlDocGetRootElement(cib);
         xmlChar *mem = NULL;
@@ -95,7 +108,9 @@ int crm_cib_write(const char *path, xmlDoc *cib) {
 
         if (!crm_xml_is(root, "cib"))
                 return -EINVAL;
-        r = bump_epoch(root);
+        r = upgrade_schema(root);
+        if (r >= 0)
+                r = bump_epoch(root);
         if (r < 0)
                 return r;
         xmlDocDumpFormatMemory(cib, &mem, &len, 1);

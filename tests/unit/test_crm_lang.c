@@ -190,6 +190,16 @@ static void test_cib_file(void **state) {
         assert_non_null(strstr(text, "<status/>"));
         assert_non_null(strstr(text, "<resources/>"));
         assert_int_equal(crm_cib_clear_configuration(again, &cleared), 0);
+        /* An older 3.x schema moves up to one that knows Promoted. */
+        assert_int_equal(write_file(path, "<cib validate-with=\"pacemaker-3.2\" epoch=\"5\"/>"), 0);
+        xmlFreeDoc(doc);
+        doc = NULL;
+        assert_int_equal(crm_cib_read(path, &doc, &err), 0);
+        assert_int_equal(crm_cib_write(path, doc), 0);
+        free(text);
+        text = NULL;
+        assert_int_equal(read_file(path, &text, NULL), 0);
+        assert_non_null(strstr(text, "validate-with=\"pacemaker-3.9\" epoch=\"6\""));
         assert_int_equal(write_file(path, "not xml"), 0);
         xmlFreeDoc(doc);
         doc = NULL;
