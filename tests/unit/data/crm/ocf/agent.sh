@@ -9,6 +9,8 @@ VirtualDomain) params='config:1 hypervisor:0 migration_transport:0' ;;
 drbd) params='drbd_resource:1 drbdconf:0' ;;
 Stateful) params='state:0 envfile:0' ;;
 fence_dummy) params='plug:0 action:0 delay:0' ;;
+Broken) exit 1 ;;
+Garbage) echo 'this is not XML'; exit 0 ;;
 *) exit 1 ;;
 esac
 case $1 in
