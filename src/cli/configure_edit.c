@@ -29,18 +29,30 @@ static char *strip_error(const char *text) {
         return buf_steal(&b);
 }
 
-/* Runs $TANDEM_EDITOR (set from $EDITOR) on file through the shell. */
+/* $EDITOR, else $VISUAL, else vi. */
+static const char *editor(void) {
+        const char *e = getenv("EDITOR");
+
+        if (!e || !*e)
+                e = getenv("VISUAL");
+        return e && *e ? e : "vi";
+}
+
+/* Runs the editor on file through the shell, as git does: $EDITOR may
+ * carry arguments and quotes ("emacs -nw", "sed -i s/a/b/"). */
 static int run_editor(const char *file) {
+        _cleanup_free_ char *cmd = strjoin(editor(), " \"$@\"", NULL);
         int status;
         pid_t pid;
 
+        if (!cmd)
+                return -ENOMEM;
         fflush(stdout);
         pid = fork();
         if (pid < 0)
                 return -errno;
         if (pid == 0) {
-                /* $EDITOR may carry arguments ("emacs -nw"). */
-                execl("/bin/sh", "sh", "-c", "exec $TANDEM_EDITOR \"$1\"", "sh", file, (char *) NULL);
+                execl("/bin/sh", "sh", "-c", cmd, "sh", file, (char *) NULL);
                 _exit(127);
         }
         while (waitpid(pid, &status, 0) < 0)
@@ -162,11 +174,6 @@ int configure_edit(struct configure *c, char *const *ids, size_t n_ids) {
         current = strdup(shown.data ?: "");
         if (!file || !current) {
                 r = -ENOMEM;
-                goto out;
-        }
-        if (setenv("TANDEM_EDITOR", getenv("EDITOR") && *getenv("EDITOR") ? getenv("EDITOR") :
-                   getenv("VISUAL") && *getenv("VISUAL") ? getenv("VISUAL") : "vi", 1) < 0) {
-                r = -errno;
                 goto out;
         }
         r = write_text(file, NULL, current);

@@ -214,7 +214,7 @@ EDITOR="sed -i s/memory=1024/memory=2048/" expect_out "existing edit one" "" \
 expect_out "existing edit one shows" "$(sed s/memory=1024/memory=2048/ "$data/existing-cib.show")" \
     env CIB_file="$work/existing.xml" "$tandem" configure show
 grep -q '<master id="ms_drbd_r0">' "$work/existing.xml" && ok || bad "edit of vm1 rewrote the ms"
-EDITOR="sed -i s/loss-policy=.stop./loss-policy=\"demote\"/" expect_out "existing edit xml" "" \
+EDITOR="sed -i 's/loss-policy=.stop./loss-policy=\"demote\"/'" expect_out "existing edit xml" "" \
     env CIB_file="$work/existing.xml" "$tandem" configure edit t_vm1
 grep -q 'loss-policy="demote"' "$work/existing.xml" && ok || bad "edit of an xml object"
 # A full edit rewrites the legacy words but keeps the rest: templates,
