@@ -13,6 +13,9 @@ packages=(
     iproute2 nftables corosync procps util-linux iputils-ping
     # real NBD clients for the storage tests
     qemu-utils libnbd-bin fio python3-libnbd
+    # the lab's guests (scripts/guest-image.sh): QEMU under TCG, and an
+    # initramfs of busybox around Debian's kernel, downloaded by apt
+    qemu-system-x86 busybox-static cpio file
     # tandem configure's tests: real OCF agents' meta-data, and Pacemaker's
     # crm_verify to check the CIB XML it writes
     resource-agents pacemaker-cli-utils

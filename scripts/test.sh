@@ -17,7 +17,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
 # The storage daemons under the sanitizers, in the lab: a report in a
 # host's log fails the test (tests/lab/lib.sh).
 ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
-    meson test -C build-asan --logbase asan-lab --print-errorlogs disk_single disk_ops disk_failover_C || status=1
+    meson test -C build-asan --logbase asan-lab --print-errorlogs disk_single disk_ops disk_failover_C disk_promote || status=1
 
 # Every fuzz target, briefly (FUZZ_SECONDS each, default 20).
 meson test -C build-fuzz --suite fuzz --print-errorlogs || status=1

@@ -27,9 +27,19 @@ static void disk_usage(FILE *f) {
                 "Usage: tandem disk COMMAND [OPTIONS] RESOURCE|all\n\n"
                 "  up RES             attach the volumes and connect to the peer\n"
                 "  down RES           disconnect and detach (demotes a Primary without clients)\n"
-                "  attach RES, detach RES, connect RES, disconnect RES\n"
+                "  attach RES, detach RES, disconnect RES\n"
+                "  connect [--discard-my-data] RES   connect (again, when StandAlone); after a split\n"
+                "                     brain, --discard-my-data makes this side the SyncTarget\n"
                 "  primary [--force] RES   promote (--force: also from Inconsistent/Outdated data)\n"
                 "  secondary RES      demote (refused while an NBD client is connected)\n"
+                "  verify RES         online verify against the peer (verify-alg): blocks that\n"
+                "                     differ are logged and marked out of sync\n"
+                "  invalidate RES     this side's data is discarded: full resync from the peer\n"
+                "  invalidate-remote RES   the peer's data is discarded: full resync to it\n"
+                "  outdate RES        mark the data Outdated (Secondary, disconnected)\n"
+                "  new-current-uuid [--clear-bitmap] RES   start a new generation; --clear-bitmap\n"
+                "                     on a fresh pair skips the initial sync\n"
+                "  pause-sync RES, resume-sync RES\n"
                 "  status [RES] [--json] [--verbose]\n"
                 "  dump [RES]         the configuration in canonical drbd.conf form\n"
                 "  create-md [--force] RES   write fresh metadata for this host's volumes\n"
@@ -186,7 +196,8 @@ static int cmd_create_md(int argc, char **argv) {
 }
 
 static const char *const daemon_commands[] = {
-        "up", "down", "attach", "detach", "connect", "disconnect", "primary", "secondary", "status",
+        "up", "down", "attach", "detach", "connect", "disconnect", "primary", "secondary", "verify", "invalidate", "invalidate-remote", "outdate",
+        "new-current-uuid", "pause-sync", "resume-sync", "status",
 };
 
 int cli_disk(int argc, char **argv) {

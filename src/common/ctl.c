@@ -2,6 +2,7 @@
  * docs/control-protocol.md). The server runs inside a daemon's event loop
  * and never trusts what a client sends: oversized, malformed or non-object
  * requests get an error reply, never a crash. */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,7 +29,15 @@ struct ctl_conn {
         struct buf out;
         bool closing;           /* reply queued, then drain input until EOF */
         size_t discarded;       /* bytes dropped while closing */
+        struct ctl_deferred *deferred; /* a reply the handler owes */
+        bool failed;            /* out of memory inside a handler: drop */
+        unsigned deferrals;     /* ctl_server_defer() calls, ever */
         struct ctl_conn *prev, *next;
+};
+
+/* Outlives its connection: the handler's side holds it until it replies. */
+struct ctl_deferred {
+        struct ctl_conn *conn; /* NULL once the client is gone */
 };
 
 struct ctl_server {
@@ -40,6 +49,7 @@ struct ctl_server {
         void *userdata;
         struct ctl_conn *conns;
         unsigned n_conns;
+        struct ctl_conn *dispatching; /* whose request the handler is serving */
 };
 
 static void conn_free(struct ctl_conn *c) {
@@ -52,6 +62,8 @@ static void conn_free(struct ctl_conn *c) {
         if (c->next)
                 c->next->prev = c->prev;
         c->server->n_conns--;
+        if (c->deferred)
+                c->deferred->conn = NULL;
         sd_event_source_disable_unref(c->source);
         safe_close(c->fd);
         buf_free(&c->in);
@@ -156,21 +168,38 @@ json_t *ctl_request_parse(const char *line, json_t **ret_error_reply) {
         return req;
 }
 
-static json_t *dispatch_line(struct ctl_server *s, const char *line) {
+/* Returns the reply, or NULL when the handler deferred it (or on ENOMEM,
+ * which *ret_oom tells apart). */
+static json_t *dispatch_line(struct ctl_conn *c, const char *line, bool *ret_oom) {
+        struct ctl_server *s = c->server;
         json_t *req, *reply = NULL;
         const char *cmd;
         int r;
 
+        *ret_oom = false;
         req = ctl_request_parse(line, &reply);
-        if (!req)
+        if (!req) {
+                *ret_oom = !reply;
                 return reply;
+        }
         cmd = json_string_value(json_object_get(req, "command"));
+        unsigned deferrals = c->deferrals;
+        s->dispatching = c;
         r = s->handler(cmd, json_object_get(req, "args"), req, &reply, s->userdata);
+        s->dispatching = NULL;
+        if (r >= 0 && !reply && c->deferrals == deferrals)
+                r = -ENOMEM; /* neither a reply nor a promise of one */
+        if (r < 0 && c->deferred) {
+                /* The handler failed after deferring: answer now. */
+                c->deferred->conn = NULL;
+                c->deferred = NULL;
+        }
         if (r < 0) {
                 json_decref(reply);
                 reply = ctl_reply_error(r, "%s failed: %s", cmd, strerror(-r));
         }
         json_decref(req);
+        *ret_oom = !reply && c->deferrals == deferrals;
         return reply;
 }
 
@@ -193,6 +222,43 @@ static int conn_discard_input(struct ctl_conn *c) {
                 return -ECONNRESET;
         c->discarded += (size_t) n;
         return c->discarded > CTL_DISCARD_MAX ? -EMSGSIZE : 0;
+}
+
+/* Serve the buffered requests one at a time: the next line waits until
+ * the reply to this one has been written (or, when deferred, given), so
+ * replies keep request order. Returns a negative errno when the
+ * connection must be dropped. */
+static int conn_process(struct ctl_conn *c) {
+        while (c->out.len == 0 && !c->closing && !c->deferred) {
+                char *nl = memchr(c->in.data ? c->in.data : "", '\n', c->in.len);
+                size_t line_len = nl ? (size_t) (nl - c->in.data) : c->in.len;
+                json_t *reply;
+                bool oom;
+
+                /* Checked on the line, not on what one read happened to
+                 * bring: a newline just past the limit must not let an
+                 * oversized line through. */
+                if (line_len > CTL_REQUEST_MAX) {
+                        if (conn_queue_reply(c, ctl_reply_error(EMSGSIZE,
+                                        "request longer than %d bytes", CTL_REQUEST_MAX)) < 0)
+                                return -ENOMEM;
+                        c->closing = true;
+                        buf_free(&c->in);
+                        break;
+                }
+                if (!nl)
+                        break;
+                *nl = '\0';
+                reply = dispatch_line(c, c->in.data, &oom);
+                buf_consume(&c->in, (size_t) (nl - c->in.data) + 1);
+                if (oom || c->failed || (reply && conn_queue_reply(c, reply) < 0))
+                        return -ENOMEM;
+        }
+        /* A client that pipelines requests behind a deferred one may not
+         * make the daemon buffer without end. */
+        if (c->deferred && c->in.len > 2 * CTL_REQUEST_MAX)
+                return -EMSGSIZE;
+        return conn_update_events(c);
 }
 
 static int on_conn_io(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
@@ -224,32 +290,8 @@ static int on_conn_io(sd_event_source *src, int fd, uint32_t revents, void *user
                 c->in.data[c->in.len] = '\0';
         }
 
-        /* Serve one request at a time: the next line waits until the reply
-         * to this one has been written, so replies keep request order. */
-        while (c->out.len == 0 && !c->closing) {
-                char *nl = memchr(c->in.data ? c->in.data : "", '\n', c->in.len);
-                size_t line_len = nl ? (size_t) (nl - c->in.data) : c->in.len;
-
-                /* Checked on the line, not on what one read happened to
-                 * bring: a newline just past the limit must not let an
-                 * oversized line through. */
-                if (line_len > CTL_REQUEST_MAX) {
-                        if (conn_queue_reply(c, ctl_reply_error(EMSGSIZE,
-                                        "request longer than %d bytes", CTL_REQUEST_MAX)) < 0)
-                                goto drop;
-                        c->closing = true;
-                        buf_free(&c->in);
-                        break;
-                }
-                if (!nl)
-                        break;
-                *nl = '\0';
-                if (conn_queue_reply(c, dispatch_line(c->server, c->in.data)) < 0)
-                        goto drop;
-                buf_consume(&c->in, (size_t) (nl - c->in.data) + 1);
-        }
-        if (conn_update_events(c) < 0)
-                goto drop;
+        if (conn_process(c) < 0)
+                conn_free(c);
         return 0;
 drop:
         conn_free(c);
@@ -340,6 +382,44 @@ void ctl_server_free(struct ctl_server *s) {
         free(s->path);
         sd_event_unref(s->loop);
         free(s);
+}
+
+struct ctl_deferred *ctl_server_defer(struct ctl_server *s) {
+        struct ctl_conn *c = s->dispatching;
+        struct ctl_deferred *d;
+
+        assert(c && !c->deferred);
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return NULL;
+        d->conn = c;
+        c->deferred = d;
+        c->deferrals++;
+        return d;
+}
+
+void ctl_deferred_reply(struct ctl_deferred *d, json_t *reply) {
+        struct ctl_conn *c;
+
+        if (!d) {
+                json_decref(reply);
+                return;
+        }
+        c = d->conn;
+        free(d);
+        if (!c) {
+                json_decref(reply);
+                return;
+        }
+        c->deferred = NULL;
+        if (conn_queue_reply(c, reply ? reply : ctl_reply_error(ENOMEM, "out of memory")) < 0)
+                c->failed = true;
+        /* Answered from inside its own handler: the dispatch loop that
+         * called the handler goes on by itself (and drops a failed one). */
+        if (c->server->dispatching == c)
+                return;
+        if (c->failed || conn_process(c) < 0)
+                conn_free(c);
 }
 
 unsigned ctl_server_connections(const struct ctl_server *s) {

@@ -19,8 +19,10 @@
 
 /* A request handler: fills *ret_reply with a new reply object (built with
  * ctl_reply_ok()/ctl_reply_error() or by hand) and returns 0, or returns a
- * negative errno, which the server turns into an error reply. `command`
- * and `args` point into `request` and live as long as it. */
+ * negative errno, which the server turns into an error reply. A handler
+ * that cannot answer yet calls ctl_server_defer() and returns 0 with
+ * *ret_reply NULL. `command` and `args` point into `request` and live as
+ * long as it. */
 typedef int (*ctl_handler_t)(const char *command, json_t *args, json_t *request,
                              json_t **ret_reply, void *userdata);
 
@@ -35,6 +37,21 @@ int ctl_server_new(sd_event *e, const char *path, ctl_handler_t handler, void *u
 /* Close the listener and every connection and remove the socket file.
  * NULL allowed. */
 void ctl_server_free(struct ctl_server *s);
+
+/* A reply given later, when the handler has to wait for something (a
+ * peer's answer, say). The connection reads no further request until it
+ * is given. */
+struct ctl_deferred;
+
+/* Inside a handler only: take over the reply to the request being
+ * handled. Returns NULL on ENOMEM (the handler then replies at once). The
+ * caller must end it with ctl_deferred_reply() exactly once. */
+struct ctl_deferred *ctl_server_defer(struct ctl_server *s);
+
+/* Send `reply` (stolen; NULL means out of memory, sent as an error) as
+ * the answer to the deferred request and free d. When the client has gone
+ * away meanwhile, the reply is dropped. */
+void ctl_deferred_reply(struct ctl_deferred *d, json_t *reply);
 
 /* Number of open client connections (for tests and status). */
 unsigned ctl_server_connections(const struct ctl_server *s);

@@ -147,6 +147,8 @@ struct cmd_args {
         const char *resource;
         bool all;
         bool force;
+        bool discard_my_data;
+        bool clear_bitmap;
         bool json;
         bool verbose;
 };
@@ -160,6 +162,10 @@ static json_t *parse_args(const char *command, json_t *args, struct cmd_args *a,
                 const char *s = json_string_value(arg);
                 if (streq(s, "--force"))
                         a->force = true;
+                else if (streq(s, "--discard-my-data"))
+                        a->discard_my_data = true;
+                else if (streq(s, "--clear-bitmap"))
+                        a->clear_bitmap = true;
                 else if (streq(s, "--json"))
                         a->json = true;
                 else if (streq(s, "--verbose") || streq(s, "-v"))
@@ -186,14 +192,30 @@ static json_t *load_config(struct diskd *d, struct disk_config **ret) {
         return NULL;
 }
 
-typedef int (*res_op_t)(struct resource *r, bool force, char *err, size_t err_size);
+/* An operation on one resource: 0 done, negative errno with a message in
+ * err, or 1 when it completes later through done(userdata, ...). */
+typedef int (*res_op_t)(struct resource *r, const struct cmd_args *a, resource_done_t done, void *userdata,
+                        char *err, size_t err_size);
 
-static int op_attach(struct resource *r, bool force, char *err, size_t n) { return resource_attach(r, err, n); }
-static int op_detach(struct resource *r, bool force, char *err, size_t n) { return resource_detach(r, err, n); }
-static int op_connect(struct resource *r, bool force, char *err, size_t n) { return resource_connect(r, err, n); }
-static int op_disconnect(struct resource *r, bool force, char *err, size_t n) { return resource_disconnect(r, err, n); }
-static int op_primary(struct resource *r, bool force, char *err, size_t n) { return resource_primary(r, force, err, n); }
-static int op_secondary(struct resource *r, bool force, char *err, size_t n) { return resource_secondary(r, err, n); }
+#define OP(name, call)                                                                                   \
+        static int op_##name(struct resource *r, const struct cmd_args *a, resource_done_t done,         \
+                             void *userdata, char *err, size_t n) {                                      \
+                return call;                                                                             \
+        }
+OP(attach, resource_attach(r, err, n))
+OP(detach, resource_detach(r, err, n))
+OP(connect, resource_connect(r, a->discard_my_data, err, n))
+OP(disconnect, resource_disconnect(r, err, n))
+OP(primary, resource_primary(r, a->force, done, userdata, err, n))
+OP(secondary, resource_secondary(r, err, n))
+OP(verify, resource_verify(r, err, n))
+OP(invalidate, resource_invalidate(r, false, err, n))
+OP(invalidate_remote, resource_invalidate(r, true, err, n))
+OP(outdate, resource_outdate(r, err, n))
+OP(new_current_uuid, resource_new_current_uuid(r, a->clear_bitmap, err, n))
+OP(pause_sync, resource_pause_sync(r, true, err, n))
+OP(resume_sync, resource_pause_sync(r, false, err, n))
+#undef OP
 
 static const struct {
         const char *name;
@@ -205,39 +227,81 @@ static const struct {
         { "disconnect", op_disconnect },
         { "primary", op_primary },
         { "secondary", op_secondary },
+        { "verify", op_verify },
+        { "invalidate", op_invalidate },
+        { "invalidate-remote", op_invalidate_remote },
+        { "outdate", op_outdate },
+        { "new-current-uuid", op_new_current_uuid },
+        { "pause-sync", op_pause_sync },
+        { "resume-sync", op_resume_sync },
 };
 
-/* Run op on one resource that is up, or on all of them. */
-static json_t *run_on_resources(struct diskd *d, const char *command, const struct cmd_args *a, res_op_t op) {
-        _cleanup_buf_ struct buf errors = BUF_INIT;
-        char err[1024];
-        int first_error = 0;
+/* One command over one or all resources, some of whose operations may
+ * finish later (a promotion waiting for the peer): the reply is given
+ * when the last one is done. */
+struct res_command {
+        struct ctl_deferred *reply;
+        unsigned waiting;
+        int first_error;
+        struct buf errors;
+};
 
-        if (!a->all) {
-                struct resource *r = hashmap_get(d->resources, a->resource);
-                if (!r)
-                        return ctl_reply_error(ENOENT, "%s: resource %s is not up ('tandem disk up %s' first)",
-                                               command, a->resource, a->resource);
-                err[0] = '\0';
-                int k = op(r, a->force, err, sizeof(err));
-                if (k < 0)
-                        return ctl_reply_error(k, "%s", *err ? err : strerror(-k));
-                return ctl_reply_ok("");
-        }
+static void res_command_note(struct res_command *rc, int error, const char *why) {
+        if (error >= 0)
+                return;
+        if (!rc->first_error)
+                rc->first_error = error;
+        (void) buf_printf(&rc->errors, "%s%s", rc->errors.len ? "\n" : "", why && *why ? why : strerror(-error));
+}
+
+static void res_command_done(void *userdata, int error, const char *why) {
+        struct res_command *rc = userdata;
+
+        res_command_note(rc, error, why);
+        if (--rc->waiting > 0)
+                return;
+        ctl_deferred_reply(rc->reply, rc->first_error ? ctl_reply_error(rc->first_error, "%s", rc->errors.data)
+                                                      : ctl_reply_ok(""));
+        buf_free(&rc->errors);
+        free(rc);
+}
+
+/* Run op on one resource that is up, or on all of them. The reply is
+ * always given through a deferral, at once or when the last pending
+ * operation finishes. */
+static int run_on_resources(struct diskd *d, const char *command, const struct cmd_args *a, res_op_t op,
+                            json_t **ret_reply) {
+        struct res_command *rc;
         const char *name;
         struct resource *r;
-        HASHMAP_FOREACH(name, r, d->resources, it) {
-                err[0] = '\0';
-                int k = op(r, a->force, err, sizeof(err));
-                if (k < 0) {
-                        if (!first_error)
-                                first_error = k;
-                        (void) buf_printf(&errors, "%s%s", errors.len ? "\n" : "", *err ? err : strerror(-k));
-                }
+        char err[1024];
+
+        if (!a->all && !hashmap_contains(d->resources, a->resource)) {
+                *ret_reply = ctl_reply_error(ENOENT, "%s: resource %s is not up ('tandem disk up %s' first)",
+                                             command, a->resource, a->resource);
+                return *ret_reply ? 0 : -ENOMEM;
         }
-        if (first_error)
-                return ctl_reply_error(first_error, "%s", errors.data);
-        return ctl_reply_ok("");
+        rc = calloc(1, sizeof(*rc));
+        if (!rc)
+                return -ENOMEM;
+        rc->reply = ctl_server_defer(d->ctl);
+        if (!rc->reply) {
+                free(rc);
+                return -ENOMEM;
+        }
+        rc->waiting = 1; /* this loop */
+        HASHMAP_FOREACH(name, r, d->resources, it) {
+                if (!a->all && !streq(name, a->resource))
+                        continue;
+                err[0] = '\0';
+                int k = op(r, a, res_command_done, rc, err, sizeof(err));
+                if (k > 0)
+                        rc->waiting++;
+                else
+                        res_command_note(rc, k, err);
+        }
+        res_command_done(rc, 0, NULL);
+        return 0;
 }
 
 static json_t *cmd_up(struct diskd *d, const struct cmd_args *a) {
@@ -406,8 +470,17 @@ int diskd_handle_request(const char *command, json_t *args, json_t *request, jso
                         reply = parse_args(command, args, &a, true);
                         if (!reply && a.force && res_ops[i].op != op_primary)
                                 reply = ctl_reply_error(EINVAL, "%s: --force is for primary only", command);
-                        *ret_reply = reply ? reply : run_on_resources(d, command, &a, res_ops[i].op);
-                        return *ret_reply ? 0 : -ENOMEM;
+                        if (!reply && a.clear_bitmap && res_ops[i].op != op_new_current_uuid)
+                                reply = ctl_reply_error(EINVAL, "%s: --clear-bitmap is for new-current-uuid only",
+                                                        command);
+                        if (!reply && a.discard_my_data && res_ops[i].op != op_connect)
+                                reply = ctl_reply_error(EINVAL, "%s: --discard-my-data is for connect only",
+                                                        command);
+                        if (reply) {
+                                *ret_reply = reply;
+                                return 0;
+                        }
+                        return run_on_resources(d, command, &a, res_ops[i].op, ret_reply);
                 }
         *ret_reply = ctl_reply_error(EOPNOTSUPP, "tandem-diskd: unknown command '%s'", command);
         return *ret_reply ? 0 : -ENOMEM;

@@ -15,6 +15,7 @@ struct diskd {
         const char *config_path;
         struct hashmap *resources;  /* name -> struct resource*, in `up` order */
         struct nbd_server *nbd_tcp; /* --nbd-tcp: every Primary's volumes as "RES/N" */
+        struct ctl_server *ctl;     /* the control socket, for deferred replies */
 };
 
 /* Serve the volumes of every Primary resource on a TCP address too, as

@@ -104,6 +104,7 @@ int main(int argc, char **argv) {
                 log_error_errno(r, "cannot initialize: %m");
                 return 1;
         }
+        m.d.ctl = ctl;
         log_info("host name %s, configuration %s", m.d.env.hostname, m.opts.config_path);
         if (m.opts.extra_value && diskd_listen_nbd_tcp(&m.d, m.opts.extra_value) < 0)
                 return 1;

@@ -54,7 +54,8 @@ enum {
         META_F_PEER_OUTDATED   = 1u << 5,
         META_F_CRASHED_PRIMARY = 1u << 6,
         META_F_CLEAN_SHUTDOWN  = 1u << 7,
-        META_F_ALL             = (1u << 8) - 1,
+        META_F_LOST_PEER_AS_PRIMARY = 1u << 8,
+        META_F_ALL             = (1u << 9) - 1,
 };
 
 /* Flags of a peer slot. A slot without META_PEER_EXISTS is all zero. */

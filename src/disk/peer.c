@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "handler.h"
 #include "log.h"
 #include "peer_internal.h"
 #include "sock.h"
@@ -53,6 +54,10 @@ enum res_repl peer_repl_state(const struct peer *p) {
         for (size_t i = 0; i < p->n_volumes; i++)
                 if (p->vol[i].repl != REPL_ESTABLISHED)
                         worst = p->vol[i].repl;
+        if (peer_sync_paused(p) && worst == REPL_SYNC_SOURCE)
+                return REPL_PAUSED_SYNC_S;
+        if (peer_sync_paused(p) && worst == REPL_SYNC_TARGET)
+                return REPL_PAUSED_SYNC_T;
         return worst;
 }
 
@@ -138,6 +143,10 @@ static void queued(struct conn *c, size_t before) {
         c->out_queued += c->out.len - before;
 }
 
+void peer_conn_queued(struct conn *c, size_t before) {
+        queued(c, before);
+}
+
 void peer_close_with(struct peer *p, struct conn *c, uint16_t type, enum wire_reason reason,
                      const char *fmt, ...) {
         struct wire_close cl = { .reason = reason };
@@ -180,6 +189,8 @@ void peer_send_uuids(struct peer *p, uint32_t volume) {
                 u.flags |= WIRE_UUID_WAS_UP_TO_DATE;
         if (v->sb.flags & META_F_CRASHED_PRIMARY)
                 u.flags |= WIRE_UUID_CRASHED_PRIMARY;
+        if (v->sb.flags & META_F_LOST_PEER_AS_PRIMARY)
+                u.flags |= WIRE_UUID_LOST_PEER_AS_PRIMARY;
         if (p->r->role == ROLE_PRIMARY)
                 u.flags |= WIRE_UUID_PRIMARY;
         before = c->out.len;
@@ -192,6 +203,8 @@ static enum wire_repl_state wire_repl(enum res_repl r) {
         switch (r) {
         case REPL_SYNC_SOURCE: return WIRE_REPL_SYNC_SOURCE;
         case REPL_SYNC_TARGET: return WIRE_REPL_SYNC_TARGET;
+        case REPL_VERIFY_SOURCE: return WIRE_REPL_VERIFY_SOURCE;
+        case REPL_VERIFY_TARGET: return WIRE_REPL_VERIFY_TARGET;
         default: return WIRE_REPL_ESTABLISHED;
         }
 }
@@ -223,6 +236,11 @@ int peer_check_promote(struct peer *p, char *err, size_t err_size) {
         if (peer_is_primary(p) && !p->r->cfg->net.allow_two_primaries) {
                 snprintf(err, err_size, "%s: refusing to become Primary: the peer %s is Primary and "
                          "allow-two-primaries is not set", p->r->name, p->r->peer_host->name);
+                return -EBUSY;
+        }
+        if (p->promo.granted_to_peer && !p->r->cfg->net.allow_two_primaries) {
+                snprintf(err, err_size, "%s: refusing to become Primary: %s is becoming Primary", p->r->name,
+                         p->r->peer_host->name);
                 return -EBUSY;
         }
         return 0;
@@ -271,6 +289,8 @@ void peer_connection_lost(struct peer *p, const char *why) {
         }
         peer_data_abort(p);
         peer_sync_abort(p);
+        peer_role_abort(p, why);
+        peer_verify_abort(p);
         for (size_t i = 0; i < p->n_volumes; i++) {
                 p->vol[i].have_state = p->vol[i].have_uuids = p->vol[i].have_sizes = false;
                 p->vol[i].repl = REPL_OFF;
@@ -289,6 +309,7 @@ void peer_connection_lost(struct peer *p, const char *why) {
                                 volume_get_uuids(v, &u);
                                 uuid_new_current(&u, volume_random_uuid(), true);
                                 volume_set_uuids(v, &u);
+                                v->sb.flags |= META_F_LOST_PEER_AS_PRIMARY;
                                 if (volume_write_super(v, err, sizeof(err)) < 0)
                                         log_error("%s: cannot write metadata: %s", v->name, err);
                                 log_info("%s: new current generation %016llX (peer lost while Primary)",
@@ -394,6 +415,11 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         cfd = accept4(fd, (struct sockaddr *) &sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (cfd < 0)
                 return 0;
+        /* StandAlone takes no connections either way until `connect`. */
+        if (p->standalone) {
+                safe_close(cfd);
+                return 0;
+        }
         if (!same_host(&sa, &p->r->peer_host->address)) {
                 if (sock_format_addr((struct sockaddr *) &sa, len, text, sizeof(text)) < 0)
                         snprintf(text, sizeof(text), "?");
@@ -438,7 +464,7 @@ static void build_settings(const struct peer *p, struct wire_settings *st) {
         st->protocol = n->protocol == DISK_PROTOCOL_A ? WIRE_PROTOCOL_A
                        : n->protocol == DISK_PROTOCOL_B ? WIRE_PROTOCOL_B : WIRE_PROTOCOL_C;
         st->flags = (n->allow_two_primaries ? WIRE_SETTINGS_TWO_PRIMARIES : 0) |
-                    (n->discard_my_data ? WIRE_SETTINGS_DISCARD_MY_DATA : 0);
+                    (n->discard_my_data || p->r->discard_my_data ? WIRE_SETTINGS_DISCARD_MY_DATA : 0);
         st->after_sb_0pri = asb0[n->after_sb_0pri];
         st->after_sb_1pri = asb1[n->after_sb_1pri];
         st->after_sb_2pri = asb2[n->after_sb_2pri];
@@ -534,6 +560,17 @@ static void handle_hello(struct conn *c, const struct wire_hello *h) {
                                 p->peer_node_id, h->host, h->node_id);
                 return;
         }
+        /* A connection begun before we went StandAlone (split brain on
+         * another one) must not start a second decision. */
+        if (p->standalone) {
+                if (p->r->split_brain_unresolved)
+                        peer_close_with(p, c, WIRE_P_ERROR, WIRE_REASON_SPLIT_BRAIN,
+                                        "%s is StandAlone after a split brain", p->r->me->name);
+                else
+                        peer_close_with(p, c, WIRE_P_DISCONNECT, WIRE_REASON_ADMIN, "%s is StandAlone",
+                                        p->r->me->name);
+                return;
+        }
         c->peer_hello = *h;
         /* Two connections past HELLO: keep one, by a rule both ends share. */
         if (p->c && p->c != c) {
@@ -608,6 +645,7 @@ static void handle_settings(struct conn *c, const struct wire_settings *peer_set
                 peer_close_with(p, c, WIRE_P_ERROR, WIRE_REASON_SETTINGS_MISMATCH, "%s", why);
                 return;
         }
+        c->peer_discard_my_data = peer_settings->flags & WIRE_SETTINGS_DISCARD_MY_DATA;
         c->phase = PHASE_STATE;
         send_volume_info(c);
 }
@@ -667,6 +705,9 @@ static void handle_volume_info(struct conn *c, const struct wire_packet *pk) {
                 bool was_primary = pv->have_state && pv->state.role == WIRE_ROLE_PRIMARY;
                 pv->state = pk->state;
                 pv->have_state = true;
+                (void) peer_role_handle(p, pk);
+                if (c->phase == PHASE_ESTABLISHED)
+                        (void) peer_verify_handle(p, pk);
                 if (c->phase == PHASE_ESTABLISHED) {
                         if (!was_primary && pk->state.role == WIRE_ROLE_PRIMARY && pk->volume == 0)
                                 log_info("%s: peer %s is Primary now", p->r->name, p->r->peer_host->name);
@@ -688,6 +729,16 @@ static int handle_packet(struct conn *c, const struct wire_packet *pk) {
         case WIRE_P_DISCONNECT:
                 log_warning("%s: %s from %s: %s: %s", p->r->name, wire_packet_name(pk->type),
                             p->r->peer_host->name, wire_reason_name(pk->close.reason) ?: "?", pk->close.text);
+                if (pk->close.reason == WIRE_REASON_SPLIT_BRAIN && c->phase != PHASE_ESTABLISHED &&
+                    !p->standalone) {
+                        /* The peer decided a split brain on a connection
+                         * that lost the connection race here: it is ours
+                         * too. */
+                        log_error("%s: %s detected a split brain: StandAlone until resolved", p->r->name,
+                                  p->r->peer_host->name);
+                        resource_note_split_brain(p->r, 0, false, "detected by the peer");
+                        (void) handler_run(p->r, "split-brain", -1);
+                }
                 if (pk->close.reason == WIRE_REASON_SETTINGS_MISMATCH ||
                     pk->close.reason == WIRE_REASON_UNRELATED_DATA || pk->close.reason == WIRE_REASON_SPLIT_BRAIN ||
                     pk->close.reason == WIRE_REASON_SIZE)
@@ -733,22 +784,11 @@ static int handle_packet(struct conn *c, const struct wire_packet *pk) {
                 }
                 if (c->phase != PHASE_ESTABLISHED)
                         break;
-                if (pk->type == WIRE_P_STATE_CHANGE_REQUEST) {
-                        struct wire_state_change_reply rep = { .request_id = pk->sc_request.request_id,
-                                                               .result = WIRE_SC_GRANTED };
-                        if (pk->sc_request.role == WIRE_ROLE_PRIMARY && p->r->role == ROLE_PRIMARY &&
-                            !p->r->cfg->net.allow_two_primaries) {
-                                rep.result = WIRE_SC_TWO_PRIMARIES;
-                                snprintf(rep.text, sizeof(rep.text), "%s is Primary", p->r->me->name);
-                        }
-                        size_t before = c->out.len;
-                        if (wire_state_change_reply_encode(&c->out, &rep) >= 0)
-                                queued(c, before);
-                        peer_conn_queue(c);
+                if (peer_role_handle(p, pk) > 0 || peer_admin_handle(p, pk) > 0)
                         return 0;
-                }
-                if (pk->type == WIRE_P_STATE_CHANGE_REPLY)
-                        return 0;
+                int k = peer_verify_handle(p, pk);
+                if (k != 0)
+                        return k > 0 ? 0 : k;
                 if (peer_data_handle(p, pk) > 0)
                         return 0;
                 if (peer_sync_handle(p, pk) > 0)
@@ -945,6 +985,7 @@ void peer_free(struct peer *p) {
         if (!p)
                 return;
         p->dying = true;
+        p->promo.done = NULL; /* the resource answers its own pending promotion */
         if (p->c) {
                 struct conn *c = p->c;
                 struct wire_close cl = { .reason = WIRE_REASON_ADMIN };
@@ -958,6 +999,7 @@ void peer_free(struct peer *p) {
         sd_event_source_disable_unref(p->listen_src);
         sd_event_source_disable_unref(p->retry_timer);
         sd_event_source_disable_unref(p->ping_timer);
+        p->promo.timer = sd_event_source_disable_unref(p->promo.timer);
         safe_close(p->listen_fd);
         p->listen_src = p->retry_timer = p->ping_timer = NULL;
         p->listen_fd = -1;

@@ -77,11 +77,51 @@ bool peer_submit_flush(struct peer *p, struct peer_flush *f);
  * every volume whose peer disk is Inconsistent (the initial sync). */
 void peer_resync_after_promote(struct peer *p);
 
+/* Start an online verify of every volume with this node as
+ * VerifySource. Returns 0 or a negative errno with a message in err. */
+int peer_verify_start(struct peer *p, char *err, size_t err_size);
+/* Verify progress of a volume, in 4 KiB blocks. */
+void peer_verify_progress(const struct peer *p, uint32_t volume, uint64_t *ret_done, uint64_t *ret_total,
+                          uint64_t *ret_out_of_sync);
+
+/* invalidate (remote false: this side becomes SyncTarget of a full sync
+ * from the peer) and invalidate-remote (the peer becomes SyncTarget).
+ * Returns 1 when the resync started, 0 when not connected (the caller
+ * invalidates locally; the resync follows at connect), or a negative
+ * errno with a message in err. */
+int peer_invalidate(struct peer *p, bool remote, char *err, size_t err_size);
+/* new-current-uuid --clear-bitmap while connected to a freshly created
+ * peer: tell it to take our new current generation and skip the initial
+ * sync. Returns 1 when told, 0 when not connected, or a negative errno. */
+int peer_skip_initial_sync(struct peer *p, uint32_t volume, char *err, size_t err_size);
+/* pause-sync (pause true) and resume-sync: while either side has paused,
+ * the resync makes no progress (PausedSyncS/PausedSyncT). */
+int peer_pause_sync(struct peer *p, bool pause, char *err, size_t err_size);
+
+/* Send a volume's generation identifiers (after a local change). */
+void peer_send_uuids(struct peer *p, uint32_t volume);
+
 /* Tell the peer about a local state change (role, disk states). */
 void peer_send_state(struct peer *p);
 
-/* Ask the peer whether we may become Primary (it refuses when it is
- * Primary itself and two primaries are not allowed). Returns 0, or a
- * negative errno with a message in err. Synchronous within the event loop
- * only in the sense that the decision uses the last reported peer state. */
+/* Whether we may become Primary as far as the peer's last reported state
+ * tells (refused while it is Primary, or about to be, and two primaries
+ * are not allowed). Returns 0, or a negative errno with a message in err. */
 int peer_check_promote(struct peer *p, char *err, size_t err_size);
+
+/* Called once with the peer's answer to a promotion request: error 0
+ * (granted) or a negative errno with `why` saying what happened. */
+typedef void (*peer_role_done_t)(void *userdata, int error, const char *why);
+
+/* Ask the peer to agree that we become Primary (two-phase, so that two
+ * simultaneous promotions never both succeed; docs/wire-protocol.md).
+ * Returns 1 when the request is on its way and `done` will run; 0 when no
+ * question is needed (not connected, or two primaries allowed); a
+ * negative errno with a message in err when it cannot be asked. `done`
+ * does not run when the peer is freed first. */
+int peer_request_promotion(struct peer *p, bool force, peer_role_done_t done, void *userdata, char *err,
+                           size_t err_size);
+
+/* After the peer granted a promotion that then failed here: tell it, so
+ * that it may promote itself again. */
+void peer_release_promotion(struct peer *p);

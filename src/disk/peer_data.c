@@ -160,7 +160,7 @@ static int handle_barrier_ack(struct peer *p, const struct wire_barrier *b) {
 
 /* ---- the peer's writes ---- */
 
-static void send_block(struct peer *p, uint16_t type, uint32_t volume, uint64_t id, uint64_t offset,
+void peer_send_block(struct peer *p, uint16_t type, uint32_t volume, uint64_t id, uint64_t offset,
                        uint32_t length, uint32_t code) {
         struct conn *c = live(p);
         struct wire_block b = { .id = id, .offset = offset, .length = length, .code = code };
@@ -241,9 +241,9 @@ static void on_rx_written(struct vreq *vr, int error) {
                 if (error < 0) {
                         log_error("%s: writing the peer's data at %llu failed: %s", vr->v->name,
                                   (unsigned long long) vr->offset, strerror(-error));
-                        send_block(p, WIRE_P_NEG_ACK, vol, x->seq, vr->offset, vr->length, WIRE_NEG_IO_ERROR);
+                        peer_send_block(p, WIRE_P_NEG_ACK, vol, x->seq, vr->offset, vr->length, WIRE_NEG_IO_ERROR);
                 } else {
-                        send_block(p, WIRE_P_WRITE_ACK, vol, x->seq, vr->offset, vr->length, 0);
+                        peer_send_block(p, WIRE_P_WRITE_ACK, vol, x->seq, vr->offset, vr->length, 0);
                         /* An application write makes its blocks equal on
                          * both sides: they are in sync now. */
                         bitmap_clear_bytes(vr->v->oos, vr->offset, vr->length);
@@ -288,7 +288,7 @@ static int handle_data(struct peer *p, const struct wire_packet *pk) {
                 return -EPROTO;
         }
         if (!v || d->offset + d->length > v->size) {
-                send_block(p, WIRE_P_NEG_ACK, pk->volume, d->id, d->offset, d->length, WIRE_NEG_NO_DISK);
+                peer_send_block(p, WIRE_P_NEG_ACK, pk->volume, d->id, d->offset, d->length, WIRE_NEG_NO_DISK);
                 return 1;
         }
         if (d->id <= p->rx_last_seq) {
@@ -316,7 +316,7 @@ static int handle_data(struct peer *p, const struct wire_packet *pk) {
         p->rx_tail = x;
         p->io_refs++;
         if (protocol(p) == DISK_PROTOCOL_B)
-                send_block(p, WIRE_P_RECV_ACK, pk->volume, d->id, d->offset, d->length, 0);
+                peer_send_block(p, WIRE_P_RECV_ACK, pk->volume, d->id, d->offset, d->length, 0);
         peer_sync_on_app_write(p, pk->volume, d->offset, d->length);
         volume_submit(v, &x->vr);
         return 1;

@@ -5,6 +5,7 @@
 
 #include "buf.h"
 #include "peer.h"
+#include "uuid.h"
 #include "wire.h"
 
 #define PEER_MAX_VOLUMES 64
@@ -42,6 +43,7 @@ struct conn {
         struct wire_hello peer_hello;
         struct wire_auth_challenge my_challenge, peer_challenge;
         bool got_challenge, verified, settings_sent;
+        bool peer_discard_my_data;  /* its SETTINGS said connect --discard-my-data */
         unsigned vols_sized, vols_uuided, vols_stated;
         struct conn *next;
 };
@@ -102,6 +104,11 @@ struct peer_volume {
         uint64_t rs_cursor;             /* next bit to request (target) */
         uint64_t sync_uuid;
         uint64_t resynced_bytes;
+        /* online verify (peer_verify.c), in 4 KiB blocks */
+        uint64_t ov_cursor;             /* source: next byte offset to ask for */
+        unsigned ov_in_flight;          /* source: requests without a result yet */
+        uint64_t ov_done, ov_total, ov_out_of_sync;
+        bool ov_finished;               /* a verify ran to its end since connect */
 };
 
 struct peer {
@@ -141,6 +148,16 @@ struct peer {
         uint64_t gen;                   /* counts connections: acks go only to the one a write came on */
         uint64_t next_conn_id;
         bool new_generation_done;       /* after losing the peer while Primary */
+        bool user_paused, peer_paused;  /* pause-sync here / on the peer */
+        /* role changes the peer must agree to (peer_role.c) */
+        struct {
+                uint32_t next_id, id;
+                bool outstanding;       /* our request waits for its reply */
+                bool granted_to_peer;   /* we let the peer promote: no promotion here until it did */
+                sd_event_source *timer;
+                peer_role_done_t done;
+                void *userdata;
+        } promo;
         size_t n_volumes;
         struct peer_volume vol[PEER_MAX_VOLUMES];
 };
@@ -151,14 +168,17 @@ bool peer_io_unref(struct peer *p);
 
 /* peer.c */
 void peer_conn_queue(struct conn *c);           /* start writing what is queued */
+void peer_conn_queued(struct conn *c, size_t before); /* account for bytes an encoder appended */
 void peer_connection_lost(struct peer *p, const char *why);
 void peer_close_with(struct peer *p, struct conn *c, uint16_t type, enum wire_reason reason,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-void peer_send_uuids(struct peer *p, uint32_t volume);
 void peer_send_volume_state(struct peer *p, uint32_t volume);
 enum wire_disk_state peer_wire_disk(enum vol_disk_state s);
 
 /* peer_data.c */
+/* Queue one packet of the shared 24-byte block layout (acks, OV_*). */
+void peer_send_block(struct peer *p, uint16_t type, uint32_t volume, uint64_t id, uint64_t offset,
+                     uint32_t length, uint32_t code);
 /* A received write with its data copied out of the receive buffer; on
  * ENOMEM the connection is closed and NULL returned. */
 struct rx_write *peer_rx_write_new(struct peer *p, const struct wire_data *d);
@@ -166,8 +186,30 @@ void peer_data_on_sent(struct peer *p);         /* protocol A acks */
 int peer_data_handle(struct peer *p, const struct wire_packet *pk);
 void peer_data_abort(struct peer *p);           /* connection lost */
 
+/* peer_role.c */
+/* STATE_CHANGE_REQUEST/_REPLY, and STATE as an observer. Returns 1 when
+ * the packet was consumed. */
+int peer_role_handle(struct peer *p, const struct wire_packet *pk);
+void peer_role_abort(struct peer *p, const char *why);  /* connection lost */
+
+/* peer_verify.c */
+/* OV_REQUEST/_REPLY/_RESULT; STATE as an observer. Returns 1 when the
+ * packet was consumed, 0 when not, a negative errno when the connection
+ * was closed. */
+int peer_verify_handle(struct peer *p, const struct wire_packet *pk);
+void peer_verify_abort(struct peer *p);
+
 /* peer_sync.c */
 int peer_sync_decide(struct peer *p);           /* all volumes' state known */
+/* Begin a resync of volume in the direction of verdict (> 0 source). */
+void peer_sync_start(struct peer *p, uint32_t volume, enum uuid_verdict verdict);
+/* Ask for more resync data (SyncTarget), e.g. after a resume. */
+void peer_sync_kick(struct peer *p, uint32_t volume);
+
+/* peer_admin.c */
+bool peer_sync_paused(const struct peer *p);    /* by either side's pause-sync */
+void peer_admin_skip_initial_sync(struct peer *p, uint32_t volume, const struct wire_uuids *u);
+int peer_admin_handle(struct peer *p, const struct wire_packet *pk);   /* SYNC_PAUSE/_RESUME */
 int peer_sync_handle(struct peer *p, const struct wire_packet *pk);
 void peer_sync_on_app_write(struct peer *p, uint32_t volume, uint64_t offset, uint32_t length);
 void peer_sync_abort(struct peer *p);

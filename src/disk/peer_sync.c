@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handler.h"
 #include "log.h"
 #include "peer_internal.h"
+#include "split_brain.h"
 
 #define RS_MAX_REQUEST (WIRE_MAX_DATA)           /* bytes per request */
 #define RS_WINDOW (8u * 1024 * 1024)             /* bytes of requests in flight */
@@ -77,7 +79,11 @@ static int send_bitmap(struct peer *p, uint32_t volume) {
 static void request_more(struct peer *p, uint32_t volume);
 static void maybe_finish_target(struct peer *p, uint32_t volume);
 
-static void start_resync(struct peer *p, uint32_t volume, enum uuid_verdict verdict) {
+void peer_sync_kick(struct peer *p, uint32_t volume) {
+        request_more(p, volume);
+}
+
+void peer_sync_start(struct peer *p, uint32_t volume, enum uuid_verdict verdict) {
         struct volume *v = p->r->volumes[volume];
         struct peer_volume *pv = &p->vol[volume];
         bool full = verdict == UUID_SOURCE_FULL || verdict == UUID_TARGET_FULL;
@@ -91,6 +97,10 @@ static void start_resync(struct peer *p, uint32_t volume, enum uuid_verdict verd
         pv->bitmap_received = false;
         if (verdict > 0) {
                 struct disk_uuids u;
+                /* The generations chose our data (a crashed Primary comes
+                 * back Consistent): it is the up-to-date copy now. */
+                if (v->disk == VOL_CONSISTENT || v->disk == VOL_OUTDATED)
+                        resource_set_disk_state(p->r, v, VOL_UPTODATE);
                 pv->repl = REPL_SYNC_SOURCE;
                 volume_get_uuids(v, &u);
                 pv->sync_uuid = uuid_start_sync_source(&u, volume_random_uuid());
@@ -120,6 +130,62 @@ static void start_resync(struct peer *p, uint32_t volume, enum uuid_verdict verd
          * before our bitmap arrives. */
         peer_send_volume_state(p, volume);
         (void) send_bitmap(p, volume);
+}
+
+/* A split brain at connect: the after-sb policies and discard-my-data
+ * (split_brain.h) turn it into a sync direction in *ret_verdict, or the
+ * connection is dropped and both sides stay StandAlone. Returns 0 or a
+ * negative errno when the connection is gone. */
+static int settle_split_brain(struct peer *p, uint32_t volume, enum uuid_verdict verdict,
+                              enum uuid_verdict *ret_verdict) {
+        struct resource *r = p->r;
+        struct volume *v = r->volumes[volume];
+        struct peer_volume *pv = &p->vol[volume];
+        struct sb_side self = {
+                .name = r->me->name,
+                .primary = r->role == ROLE_PRIMARY,
+                .lost_peer_as_primary = v->sb.flags & META_F_LOST_PEER_AS_PRIMARY,
+                .changed = bitmap_count(v->oos),
+                .discard_my_data = r->discard_my_data || r->cfg->net.discard_my_data,
+        };
+        struct sb_side peer = {
+                .name = r->peer_host->name,
+                .primary = pv->state.role == WIRE_ROLE_PRIMARY,
+                .lost_peer_as_primary = pv->uuids_at_connect.flags & WIRE_UUID_LOST_PEER_AS_PRIMARY,
+                .changed = pv->uuids_at_connect.bits_set,
+                .discard_my_data = p->c->peer_discard_my_data,
+        };
+        bool auto_ok = verdict == UUID_SPLIT_BRAIN_AUTO || r->cfg->net.always_asbp;
+        struct sb_decision d;
+
+        split_brain_resolve(&r->cfg->net, &self, &peer, p->my_node_id > p->peer_node_id, auto_ok,
+                            verdict == UUID_SPLIT_BRAIN, &d);
+        if (d.verdict == -100) {
+                log_error("%s: split brain detected but unresolved (%s), dropping the connection", v->name, d.why);
+                resource_note_split_brain(r, volume, false, d.why);
+                (void) handler_run(r, "split-brain", (int) volume);
+                p->standalone = true;
+                peer_close_with(p, p->c, WIRE_P_ERROR, WIRE_REASON_SPLIT_BRAIN,
+                                "%s: split brain detected, dropping the connection", v->name);
+                return -EPROTO;
+        }
+        log_warning("%s: split brain detected, %s: sync from %s", v->name, d.why,
+                    d.verdict > 0 ? r->me->name : r->peer_host->name);
+        resource_note_split_brain(r, volume, true, d.why);
+        if (d.demote_self) {
+                char err[256];
+                if (resource_secondary(r, err, sizeof(err)) < 0) {
+                        log_error("%s: cannot give up the Primary role after split brain: %s", v->name, err);
+                        (void) handler_run(r, "pri-lost-after-sb", (int) volume);
+                        p->standalone = true;
+                        peer_close_with(p, p->c, WIRE_P_ERROR, WIRE_REASON_SPLIT_BRAIN,
+                                        "%s: split brain victim cannot become Secondary", v->name);
+                        return -EPROTO;
+                }
+                log_warning("%s: gave up the Primary role after split brain", v->name);
+        }
+        *ret_verdict = (enum uuid_verdict) d.verdict;
+        return 0;
 }
 
 int peer_sync_decide(struct peer *p) {
@@ -152,11 +218,11 @@ int peer_sync_decide(struct peer *p) {
                         return -EPROTO;
                 }
                 if (verdict == UUID_SPLIT_BRAIN || verdict == UUID_SPLIT_BRAIN_AUTO) {
-                        p->standalone = true;
-                        peer_close_with(p, p->c, WIRE_P_ERROR, WIRE_REASON_SPLIT_BRAIN,
-                                        "%s: split brain detected, dropping the connection", v->name);
-                        return -EPROTO;
+                        int k = settle_split_brain(p, i, verdict, &verdict);
+                        if (k < 0)
+                                return k;
                 }
+                v->sb.flags &= ~META_F_LOST_PEER_AS_PRIMARY;
                 if (verdict == UUID_NO_SYNC) {
                         pv->repl = REPL_ESTABLISHED;
                         if (bitmap_count(v->oos) > 0)
@@ -177,14 +243,26 @@ int peer_sync_decide(struct peer *p) {
                         return -EPROTO;
                 }
                 if (verdict < 0 && p->r->role == ROLE_PRIMARY) {
-                        peer_close_with(p, p->c, WIRE_P_ERROR, WIRE_REASON_SPLIT_BRAIN,
-                                        "%s: this Primary would become SyncTarget; refusing (rr-conflict)", v->name);
-                        return -EPROTO;
+                        enum disk_rr_conflict rr = p->r->cfg->net.rr_conflict;
+                        if (rr != DISK_RR_CONFLICT_VIOLENTLY) {
+                                if (rr == DISK_RR_CONFLICT_CALL_PRI_LOST)
+                                        (void) handler_run(p->r, "pri-lost", (int) i);
+                                p->standalone = rr != DISK_RR_CONFLICT_RETRY_CONNECT;
+                                peer_close_with(p, p->c, WIRE_P_ERROR, WIRE_REASON_SPLIT_BRAIN,
+                                                "%s: this Primary would become SyncTarget; refusing (rr-conflict)",
+                                                v->name);
+                                return -EPROTO;
+                        }
+                        log_warning("%s: becoming SyncTarget while Primary, violating the stable-data "
+                                    "assumption (rr-conflict violently)", v->name);
                 }
-                start_resync(p, i, verdict);
+                peer_sync_start(p, i, verdict);
                 if (!live(p))
                         return -ECONNRESET;
         }
+        /* Used: a later connect is an ordinary one again (as in DRBD). */
+        p->r->discard_my_data = false;
+        p->r->split_brain_unresolved = false;
         return 0;
 }
 
@@ -199,6 +277,9 @@ static bool requested(const struct peer *p, uint32_t volume, uint64_t offset, ui
 
 static void request_more(struct peer *p, uint32_t volume) {
         struct conn *c = live(p);
+
+        if (peer_sync_paused(p))
+                return;
         struct volume *v = p->r->volumes[volume];
         struct peer_volume *pv = &p->vol[volume];
         uint64_t nbits = bitmap_size(v->oos);
@@ -498,6 +579,10 @@ int peer_sync_handle(struct peer *p, const struct wire_packet *pk) {
                 return 1;
         }
         case WIRE_P_UUIDS:
+                if (pk->uuids.flags & WIRE_UUID_SKIP_INITIAL_SYNC) {
+                        peer_admin_skip_initial_sync(p, vol, &pk->uuids);
+                        return 1;
+                }
                 /* The SyncSource's new bitmap identifier is our sync
                  * identifier: take it as current. */
                 if (vol < p->n_volumes && p->vol[vol].repl == REPL_SYNC_TARGET && p->r->volumes[vol]) {
@@ -517,7 +602,11 @@ int peer_sync_handle(struct peer *p, const struct wire_packet *pk) {
                 if (p->vol[vol].repl == REPL_SYNC_SOURCE &&
                     pk->state.disk == WIRE_DISK_UP_TO_DATE && pk->state.repl == WIRE_REPL_ESTABLISHED)
                         finish_source(p, vol);
-                else if (p->vol[vol].repl == REPL_ESTABLISHED && pk->state.repl == WIRE_REPL_SYNC_SOURCE) {
+                else if (p->vol[vol].repl == REPL_ESTABLISHED && pk->state.repl == WIRE_REPL_SYNC_TARGET) {
+                        /* The peer invalidated itself: serve it. */
+                        log_info("%s: the peer asks for a full resync: becoming SyncSource", p->r->volumes[vol]->name);
+                        peer_sync_start(p, vol, UUID_SOURCE_BITMAP);
+                } else if (p->vol[vol].repl == REPL_ESTABLISHED && pk->state.repl == WIRE_REPL_SYNC_SOURCE) {
                         /* The peer started a resync on an established
                          * connection (a forced promotion): follow it —
                          * unless we are Primary, whose data is in use. */
@@ -528,7 +617,7 @@ int peer_sync_handle(struct peer *p, const struct wire_packet *pk) {
                                 return -EPROTO;
                         }
                         log_info("%s: the peer starts a resync: becoming SyncTarget", p->r->volumes[vol]->name);
-                        start_resync(p, vol, UUID_TARGET_BITMAP);
+                        peer_sync_start(p, vol, UUID_TARGET_BITMAP);
                 }
                 return 1;
         }
@@ -563,7 +652,7 @@ void peer_resync_after_promote(struct peer *p) {
                 if (v && v->disk == VOL_UPTODATE && p->vol[i].repl == REPL_ESTABLISHED &&
                     p->vol[i].have_state && p->vol[i].state.disk == WIRE_DISK_INCONSISTENT) {
                         log_notice("%s: the peer is Inconsistent: full sync from here", v->name);
-                        start_resync(p, i, UUID_SOURCE_FULL);
+                        peer_sync_start(p, i, UUID_SOURCE_FULL);
                 }
         }
 }

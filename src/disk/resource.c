@@ -32,6 +32,10 @@ const char *res_repl_name(enum res_repl r) {
         case REPL_ESTABLISHED: return "Established";
         case REPL_SYNC_SOURCE: return "SyncSource";
         case REPL_SYNC_TARGET: return "SyncTarget";
+        case REPL_VERIFY_SOURCE: return "VerifyS";
+        case REPL_VERIFY_TARGET: return "VerifyT";
+        case REPL_PAUSED_SYNC_S: return "PausedSyncS";
+        case REPL_PAUSED_SYNC_T: return "PausedSyncT";
         }
         return "?";
 }
@@ -378,20 +382,29 @@ int resource_detach(struct resource *r, char *err, size_t err_size) {
         return 0;
 }
 
-int resource_connect(struct resource *r, char *err, size_t err_size) {
+int resource_connect(struct resource *r, bool discard_my_data, char *err, size_t err_size) {
         if (!r->peer_host) {
                 snprintf(err, err_size, "%s: no peer is configured for host %s", r->name, r->me->name);
                 return -EINVAL;
         }
-        if (r->peer)
+        if (r->peer && peer_conn_state(r->peer) != CONN_STANDALONE) {
+                if (discard_my_data) {
+                        snprintf(err, err_size, "%s: --discard-my-data needs a StandAlone resource "
+                                 "('tandem disk disconnect %s' first)", r->name, r->name);
+                        return -EBUSY;
+                }
                 return 0;
-        return peer_new(r, &r->peer, err, err_size);
-}
-
-int resource_disconnect(struct resource *r, char *err, size_t err_size) {
+        }
+        /* StandAlone (after a split brain, say): start over. */
         peer_free(r->peer);
         r->peer = NULL;
-        return 0;
+        if (discard_my_data && r->role == ROLE_PRIMARY) {
+                snprintf(err, err_size, "%s: a Primary cannot discard its data ('tandem disk secondary %s' first)",
+                         r->name, r->name);
+                return -EBUSY;
+        }
+        r->discard_my_data = discard_my_data;
+        return peer_new(r, &r->peer, err, err_size);
 }
 
 static bool all_attached(const struct resource *r) {
@@ -401,12 +414,117 @@ static bool all_attached(const struct resource *r) {
         return true;
 }
 
-int resource_primary(struct resource *r, bool force, char *err, size_t err_size) {
-        bool connected = r->peer && peer_conn_state(r->peer) == CONN_CONNECTED;
+int resource_invalidate(struct resource *r, bool remote, char *err, size_t err_size) {
         int k;
 
-        if (r->role == ROLE_PRIMARY)
-                return 0;
+        if (!all_attached(r)) {
+                snprintf(err, err_size, "%s: not every volume is attached", r->name);
+                return -ENODEV;
+        }
+        if (!remote && r->role == ROLE_PRIMARY) {
+                snprintf(err, err_size, "%s: a Primary cannot invalidate its data ('tandem disk secondary %s' first)",
+                         r->name, r->name);
+                return -EBUSY;
+        }
+        if (r->peer) {
+                k = peer_invalidate(r->peer, remote, err, err_size);
+                if (k != 0)
+                        return k < 0 ? k : 0;
+        } else if (remote) {
+                snprintf(err, err_size, "%s: invalidate-remote needs a connection", r->name);
+                return -ENOTCONN;
+        }
+        /* Not connected: the whole volume is out of sync and the data is
+         * not to be used; the full resync follows at connect. */
+        for (size_t i = 0; i < r->n_volumes; i++) {
+                struct volume *v = r->volumes[i];
+                bitmap_set_range(v->oos, 0, bitmap_size(v->oos));
+                (void) meta_write_bitmap_pages(v->md, &v->sb, META_REGION_BITMAP, v->oos);
+                resource_set_disk_state(r, v, VOL_INCONSISTENT);
+                log_notice("%s: invalidated: a full resync from the peer follows at connect", v->name);
+        }
+        return 0;
+}
+
+int resource_outdate(struct resource *r, char *err, size_t err_size) {
+        if (r->role == ROLE_PRIMARY) {
+                snprintf(err, err_size, "%s: a Primary cannot be outdated", r->name);
+                return -EBUSY;
+        }
+        if (r->peer && peer_conn_state(r->peer) == CONN_CONNECTED) {
+                snprintf(err, err_size, "%s: refusing to outdate while connected", r->name);
+                return -EBUSY;
+        }
+        for (size_t i = 0; i < r->n_volumes; i++) {
+                struct volume *v = r->volumes[i];
+                if (v && (v->disk == VOL_UPTODATE || v->disk == VOL_CONSISTENT))
+                        resource_set_disk_state(r, v, VOL_OUTDATED);
+        }
+        return 0;
+}
+
+int resource_new_current_uuid(struct resource *r, bool clear_bitmap, char *err, size_t err_size) {
+        int k;
+
+        if (!all_attached(r)) {
+                snprintf(err, err_size, "%s: not every volume is attached", r->name);
+                return -ENODEV;
+        }
+        for (size_t i = 0; i < r->n_volumes; i++) {
+                struct volume *v = r->volumes[i];
+                struct disk_uuids u;
+                volume_get_uuids(v, &u);
+                uuid_new_current(&u, volume_random_uuid(), r->role == ROLE_PRIMARY);
+                if (clear_bitmap) {
+                        u.bitmap = 0;
+                        bitmap_clear_range(v->oos, 0, bitmap_size(v->oos));
+                        (void) meta_write_bitmap_pages(v->md, &v->sb, META_REGION_BITMAP, v->oos);
+                }
+                volume_set_uuids(v, &u);
+                log_notice("%s: new current generation %016llX%s", v->name, (unsigned long long) u.current,
+                           clear_bitmap ? ", bitmap cleared" : "");
+                if (r->peer && clear_bitmap && (k = peer_skip_initial_sync(r->peer, (uint32_t) i, err, err_size)) < 0)
+                        return k;
+                if (clear_bitmap)
+                        resource_set_disk_state(r, v, VOL_UPTODATE);
+                save_volume(v);
+                if (r->peer)
+                        peer_send_uuids(r->peer, (uint32_t) i);
+        }
+        return 0;
+}
+
+int resource_pause_sync(struct resource *r, bool pause, char *err, size_t err_size) {
+        if (!r->peer) {
+                snprintf(err, err_size, "%s: not connected", r->name);
+                return -ENOTCONN;
+        }
+        return peer_pause_sync(r->peer, pause, err, err_size);
+}
+
+int resource_verify(struct resource *r, char *err, size_t err_size) {
+        if (!r->peer || peer_conn_state(r->peer) != CONN_CONNECTED) {
+                snprintf(err, err_size, "%s: verify needs a connected peer", r->name);
+                return -ENOTCONN;
+        }
+        return peer_verify_start(r->peer, err, err_size);
+}
+
+int resource_disconnect(struct resource *r, char *err, size_t err_size) {
+        peer_free(r->peer);
+        r->peer = NULL;
+        return 0;
+}
+
+/* The local conditions for a promotion (and the peer's last reported
+ * state). */
+static int check_promotable(struct resource *r, bool force, char *err, size_t err_size) {
+        bool connected = r->peer && peer_conn_state(r->peer) == CONN_CONNECTED;
+
+        if (r->promoting.active) {
+                snprintf(err, err_size, "%s: a promotion is in progress", r->name);
+                return -EBUSY;
+        }
         if (!all_attached(r)) {
                 snprintf(err, err_size, "%s: not every volume is attached", r->name);
                 return -ENODEV;
@@ -425,8 +543,12 @@ int resource_primary(struct resource *r, bool force, char *err, size_t err_size)
                         return -EROFS;
                 }
         }
-        if (r->peer && (k = peer_check_promote(r->peer, err, err_size)) < 0)
-                return k;
+        return r->peer ? peer_check_promote(r->peer, err, err_size) : 0;
+}
+
+static int promote_now(struct resource *r, bool force, char *err, size_t err_size) {
+        bool connected = r->peer && peer_conn_state(r->peer) == CONN_CONNECTED;
+        int k;
 
         r->role = ROLE_PRIMARY;
         for (size_t i = 0; i < r->n_volumes; i++) {
@@ -462,6 +584,54 @@ int resource_primary(struct resource *r, bool force, char *err, size_t err_size)
         return 0;
 }
 
+/* The peer answered our promotion request. */
+static void on_promotion_answer(void *userdata, int error, const char *why) {
+        struct resource *r = userdata;
+        resource_done_t done = r->promoting.done;
+        void *done_userdata = r->promoting.userdata;
+        char err[1024] = "";
+        int k = error;
+
+        r->promoting.active = false;
+        r->promoting.done = NULL;
+        if (k >= 0) {
+                /* Things may have changed while we waited. */
+                k = check_promotable(r, r->promoting.force, err, sizeof(err));
+                if (k >= 0)
+                        k = promote_now(r, r->promoting.force, err, sizeof(err));
+                if (k < 0 && r->peer)
+                        peer_release_promotion(r->peer);
+                why = err;
+        }
+        if (k < 0)
+                log_notice("%s", *why ? why : strerror(-k));
+        done(done_userdata, k < 0 ? k : 0, k < 0 ? why : NULL);
+}
+
+int resource_primary(struct resource *r, bool force, resource_done_t done, void *userdata, char *err,
+                     size_t err_size) {
+        int k;
+
+        if (r->role == ROLE_PRIMARY)
+                return 0;
+        k = check_promotable(r, force, err, err_size);
+        if (k < 0)
+                return k;
+        if (r->peer) {
+                k = peer_request_promotion(r->peer, force, on_promotion_answer, r, err, err_size);
+                if (k < 0)
+                        return k;
+                if (k > 0) {
+                        r->promoting.active = true;
+                        r->promoting.force = force;
+                        r->promoting.done = done;
+                        r->promoting.userdata = userdata;
+                        return 1;
+                }
+        }
+        return promote_now(r, force, err, err_size);
+}
+
 int resource_secondary(struct resource *r, char *err, size_t err_size) {
         if (r->role == ROLE_SECONDARY)
                 return 0;
@@ -488,6 +658,12 @@ int resource_secondary(struct resource *r, char *err, size_t err_size) {
 static void resource_free(struct resource *r) {
         if (!r)
                 return;
+        if (r->promoting.active) {
+                char why[256];
+                snprintf(why, sizeof(why), "%s: went down while promoting", r->name);
+                r->promoting.active = false;
+                r->promoting.done(r->promoting.userdata, -ECONNABORTED, why);
+        }
         resource_stop_export(r);
         peer_free(r->peer);
         for (size_t i = 0; i < r->n_volumes; i++)
@@ -555,7 +731,7 @@ int resource_up(struct diskd_env *env, struct disk_config *c, const char *name,
         }
         k = resource_attach(r, err, err_size);
         if (k >= 0 && r->peer_host)
-                k = resource_connect(r, err, err_size);
+                k = resource_connect(r, false, err, err_size);
         if (k < 0) {
                 resource_free(r);
                 return k;
@@ -599,6 +775,12 @@ void resource_mark_out_of_sync(struct resource *r, uint32_t volume, uint64_t off
 
 /* ---- status ---- */
 
+void resource_note_split_brain(struct resource *r, uint32_t volume, bool resolved, const char *why) {
+        r->split_brains++;
+        r->split_brain_unresolved = !resolved;
+        snprintf(r->last_split_brain, sizeof(r->last_split_brain), "volume %u: %s", volume, why);
+}
+
 int resource_status_text(struct resource *r, bool verbose, struct buf *out) {
         bool multi = r->n_volumes > 1;
         int k = buf_printf(out, "%s role:%s\n", r->name, res_role_name(r->role));
@@ -629,7 +811,8 @@ int resource_status_text(struct resource *r, bool verbose, struct buf *out) {
                 return k;
         enum res_conn c = r->peer ? peer_conn_state(r->peer) : CONN_STANDALONE;
         if (c != CONN_CONNECTED)
-                return buf_printf(out, "  %s connection:%s\n", r->peer_host->name, res_conn_name(c));
+                return buf_printf(out, "  %s connection:%s%s\n", r->peer_host->name, res_conn_name(c),
+                                  c == CONN_STANDALONE && r->split_brain_unresolved ? " split-brain:yes" : "");
         k = buf_printf(out, "  %s role:%s\n", r->peer_host->name, peer_role_text(r->peer));
         for (size_t i = 0; k >= 0 && i < r->n_volumes; i++) {
                 enum res_repl rs = peer_repl_state(r->peer);
@@ -644,6 +827,11 @@ int resource_status_text(struct resource *r, bool verbose, struct buf *out) {
                         uint64_t left, total;
                         peer_sync_progress(r->peer, (uint32_t) i, &left, &total);
                         k = buf_printf(out, " done:%.2f", total ? 100.0 * (double) (total - left) / (double) total : 100.0);
+                }
+                if (k >= 0 && (rs == REPL_VERIFY_SOURCE || rs == REPL_VERIFY_TARGET)) {
+                        uint64_t done, total, oos;
+                        peer_verify_progress(r->peer, (uint32_t) i, &done, &total, &oos);
+                        k = buf_printf(out, " done:%.2f", total ? 100.0 * (double) done / (double) total : 100.0);
                 }
                 if (k >= 0)
                         k = buf_putc(out, '\n');
@@ -663,6 +851,9 @@ json_t *resource_status_json(struct resource *r) {
         json_object_set_new(o, "role", json_string(res_role_name(r->role)));
         json_object_set_new(o, "nbd-socket", json_string(r->nbd_path));
         json_object_set_new(o, "nbd-clients", json_integer(r->nbd_clients));
+        json_object_set_new(o, "split-brains", json_integer(r->split_brains));
+        if (r->split_brains)
+                json_object_set_new(o, "last-split-brain", json_string(r->last_split_brain));
         for (size_t i = 0; i < r->n_volumes; i++) {
                 struct volume *v = r->volumes[i];
                 json_t *jv = json_object();
@@ -703,6 +894,11 @@ json_t *resource_status_json(struct resource *r) {
                                         json_object_set_new(x, "peer-disk-state",
                                                             json_string(peer_disk_text(r->peer, (uint32_t) i)));
                                         json_object_set_new(x, "resync-left", json_integer((json_int_t) left * META_BLOCK_SIZE));
+                                        uint64_t ov_done, ov_total, ov_oos;
+                                        peer_verify_progress(r->peer, (uint32_t) i, &ov_done, &ov_total, &ov_oos);
+                                        json_object_set_new(x, "verified", json_integer((json_int_t) (ov_done * META_BLOCK_SIZE)));
+                                        json_object_set_new(x, "verify-out-of-sync",
+                                                            json_integer((json_int_t) (ov_oos * META_BLOCK_SIZE)));
                                         json_array_append_new(pv, x);
                                 }
                                 json_object_set_new(peer, "volumes", pv);

@@ -26,11 +26,18 @@ const char *res_role_name(enum res_role r);
 enum res_conn { CONN_STANDALONE, CONN_CONNECTING, CONN_CONNECTED };
 const char *res_conn_name(enum res_conn c);
 
-enum res_repl { REPL_OFF, REPL_ESTABLISHED, REPL_SYNC_SOURCE, REPL_SYNC_TARGET };
+enum res_repl {
+        REPL_OFF, REPL_ESTABLISHED, REPL_SYNC_SOURCE, REPL_SYNC_TARGET, REPL_VERIFY_SOURCE, REPL_VERIFY_TARGET,
+        REPL_PAUSED_SYNC_S, REPL_PAUSED_SYNC_T,     /* shown for SyncSource/SyncTarget while paused */
+};
 const char *res_repl_name(enum res_repl r);
 
 struct peer;
 struct nbd_server;
+
+/* Called once with the outcome of a command that had to wait: error 0, or
+ * a negative errno and a message. */
+typedef void (*resource_done_t)(void *userdata, int error, const char *why);
 
 struct resource {
         struct diskd_env *env;
@@ -47,6 +54,15 @@ struct resource {
         char *nbd_path;
         unsigned nbd_clients;
         unsigned writes_in_flight;          /* replicated writes not completed */
+        bool discard_my_data;               /* connect --discard-my-data: until the next sync decision */
+        unsigned split_brains;              /* detected since `up` */
+        bool split_brain_unresolved;        /* the last one left us StandAlone */
+        char last_split_brain[300];         /* how the last one was settled, or not */
+        struct {                            /* resource_primary() waiting for the peer */
+                bool active, force;
+                resource_done_t done;
+                void *userdata;
+        } promoting;
 };
 
 /* Bring resource `name` of config c up: attach every volume and start
@@ -62,10 +78,34 @@ int resource_down(struct resource *r, char *err, size_t err_size);
 
 int resource_attach(struct resource *r, char *err, size_t err_size);
 int resource_detach(struct resource *r, char *err, size_t err_size);
-int resource_connect(struct resource *r, char *err, size_t err_size);
+/* Start connecting (again, when StandAlone). discard_my_data: DRBD's
+ * `connect --discard-my-data`: a split brain found at this connect is
+ * settled with this side as SyncTarget. */
+int resource_connect(struct resource *r, bool discard_my_data, char *err, size_t err_size);
 int resource_disconnect(struct resource *r, char *err, size_t err_size);
-int resource_primary(struct resource *r, bool force, char *err, size_t err_size);
+/* drbdadm's invalidate (remote false) and invalidate-remote. */
+int resource_invalidate(struct resource *r, bool remote, char *err, size_t err_size);
+/* Mark the data Outdated (Secondary, not connected). */
+int resource_outdate(struct resource *r, char *err, size_t err_size);
+/* A new current generation; clear_bitmap also clears the bitmap and
+ * declares the data UpToDate (on a fresh pair: no initial sync). */
+int resource_new_current_uuid(struct resource *r, bool clear_bitmap, char *err, size_t err_size);
+/* pause-sync (pause true) / resume-sync. */
+int resource_pause_sync(struct resource *r, bool pause, char *err, size_t err_size);
+/* Start an online verify against the peer (this node VerifySource); it
+ * runs on, its progress in the status. */
+int resource_verify(struct resource *r, char *err, size_t err_size);
+/* Become Primary. Returns 0 when done, a negative errno with a message in
+ * err, or 1 while the peer's agreement is asked (connected, two primaries
+ * not allowed): `done` then runs once with the outcome, also when the
+ * resource goes down first. */
+int resource_primary(struct resource *r, bool force, resource_done_t done, void *userdata, char *err,
+                     size_t err_size);
 int resource_secondary(struct resource *r, char *err, size_t err_size);
+
+/* A split brain was detected on a volume; why says how it was settled
+ * (or that it was not: then the resource stays StandAlone). */
+void resource_note_split_brain(struct resource *r, uint32_t volume, bool resolved, const char *why);
 
 /* Append the drbdadm-style status (text) to out. */
 int resource_status_text(struct resource *r, bool verbose, struct buf *out);

@@ -126,6 +126,11 @@ static const char *const reason_names[] = {
         "node-id", "settings-mismatch", "duplicate-connection", "split-brain",
         "unrelated-data", "size", "io-error", "timeout", "admin", "shutdown", "internal",
 };
+static const char *const sc_result_names[] = {
+        [WIRE_SC_GRANTED] = "granted", [WIRE_SC_TWO_PRIMARIES] = "two-primaries",
+        [WIRE_SC_NO_UP_TO_DATE] = "no-up-to-date", [WIRE_SC_CONCURRENT] = "concurrent",
+        [WIRE_SC_REFUSED] = "refused",
+};
 static const char *const hmac_names[] = { [1] = "md5", "sha1", "sha256", "sha512" };
 static const size_t hmac_sizes[] = { [1] = 16, 20, 32, 64 };
 static const char *const digest_names[] = { [1] = "crc32c", "md5", "sha1", "sha256", "sha512" };
@@ -137,6 +142,7 @@ const char *wire_role_name(enum wire_role r) { return NAME_FROM_TABLE(role_names
 const char *wire_disk_state_name(enum wire_disk_state d) { return NAME_FROM_TABLE(disk_names, (int) d); }
 const char *wire_repl_state_name(enum wire_repl_state r) { return NAME_FROM_TABLE(repl_names, (int) r); }
 const char *wire_reason_name(enum wire_reason r) { return NAME_FROM_TABLE(reason_names, (int) r); }
+const char *wire_sc_result_name(enum wire_sc_result r) { return NAME_FROM_TABLE(sc_result_names, (int) r); }
 const char *wire_hmac_alg_name(enum wire_hmac_alg a) { return NAME_FROM_TABLE(hmac_names, (int) a); }
 const char *wire_digest_alg_name(enum wire_digest_alg a) { return NAME_FROM_TABLE(digest_names, (int) a); }
 

@@ -234,6 +234,8 @@ const char *wire_role_name(enum wire_role r);             /* "Primary" */
 const char *wire_disk_state_name(enum wire_disk_state d); /* "UpToDate" */
 const char *wire_repl_state_name(enum wire_repl_state r); /* "SyncSource" */
 const char *wire_reason_name(enum wire_reason r);         /* "auth-failed" */
+enum wire_sc_result;
+const char *wire_sc_result_name(enum wire_sc_result r);   /* "concurrent" */
 const char *wire_hmac_alg_name(enum wire_hmac_alg a);     /* "sha256" */
 const char *wire_digest_alg_name(enum wire_digest_alg a); /* "crc32c" */
 
@@ -380,7 +382,8 @@ struct wire_sizes {
 #define WIRE_UUID_PEER_OUTDATED     (1u << 4)
 #define WIRE_UUID_SKIP_INITIAL_SYNC (1u << 5)
 #define WIRE_UUID_FULL_SYNC         (1u << 6)
-#define WIRE_UUID_FLAGS             (0x7fu)
+#define WIRE_UUID_LOST_PEER_AS_PRIMARY (1u << 7)
+#define WIRE_UUID_FLAGS             (0xffu)
 
 struct wire_uuids {
         uint64_t current, bitmap, history[WIRE_UUID_HISTORY];

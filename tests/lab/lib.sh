@@ -100,8 +100,9 @@ live_namespaces() {
 
 # ---- replicated volumes ----
 
-# disk_conf PROTOCOL [NET_EXTRA]: a two-host resource r0 of one 64 MiB
-# volume whose backing file is in each host's private /var/lib/tandem.
+# disk_conf PROTOCOL [NET_EXTRA [RESOURCE_EXTRA]]: a two-host resource r0
+# of one 64 MiB volume whose backing file is in each host's private
+# /var/lib/tandem.
 disk_conf() {
     cat <<CONF
 # written by ${0##*/}
@@ -112,6 +113,7 @@ resource r0 {
         ping-int 1;
         ${2:-}
     }
+    ${3:-}
     volume 0 {
         device /dev/drbd0;
         disk /var/lib/tandem/r0.img;
@@ -142,6 +144,17 @@ disk_up() {
 }
 
 disk_status() { lab exec "$1" -- "$TANDEM" disk status r0 2>/dev/null || true; }
+NBD='nbd+unix:///0?socket=/run/tandem/r0.nbd'
+data_sum() { # data_sum HOST: md5 of the volume's data area on HOST's backing file
+    local size
+    size=$(lab exec "$1" -- "$TANDEM" disk status r0 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["volumes"][0]["size"])')
+    lab exec "$1" -- sh -c "head -c $size /var/lib/tandem/r0.img | md5sum"
+}
+oos_bytes() {
+    lab exec "$1" -- "$TANDEM" disk status r0 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["volumes"][0]["out-of-sync"])'
+}
+# qio HOST QEMU-IO-ARGS...: qemu-io on r0's NBD export on HOST
+qio() { lab exec "$1" -- qemu-io -f raw "${@:2}" "$NBD" >/dev/null || fail "qemu-io on $1: ${*:2}"; }
 # is_uptodate HOST: r0's disk is UpToDate and in sync with its peer.
 in_sync() {
     local s

@@ -7,7 +7,6 @@
 # A the writes in order up to some point (a prefix).
 . "$(dirname "$0")/lib.sh"
 PROTO=${1:?protocol}
-NBD='nbd+unix:///0?socket=/run/tandem/r0.nbd'
 lab_start 2
 
 disk_conf "$PROTO" > "$WORK/disk.conf"

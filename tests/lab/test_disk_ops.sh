@@ -5,18 +5,7 @@
 # out-of-sync blocks, and reconnecting by itself with a bitmap resync;
 # a wrong shared-secret and mismatched settings are refused and logged.
 . "$(dirname "$0")/lib.sh"
-NBD='nbd+unix:///0?socket=/run/tandem/r0.nbd'
 lab_start 2
-
-data_sum() { # data_sum HOST: md5 of the volume's data area on HOST's backing file
-    local size
-    size=$(lab exec "$1" -- "$TANDEM" disk status r0 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["volumes"][0]["size"])')
-    lab exec "$1" -- sh -c "head -c $size /var/lib/tandem/r0.img | md5sum"
-}
-oos_bytes() {
-    lab exec "$1" -- "$TANDEM" disk status r0 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["volumes"][0]["out-of-sync"])'
-}
-qio() { lab exec "$1" -- qemu-io -f raw "${@:2}" "$NBD" >/dev/null || fail "qemu-io on $1: ${*:2}"; }
 
 # Writes while the initial full sync runs: the hot blocks are written
 # over and over; after the sync both copies must be equal.

@@ -42,6 +42,10 @@ struct fixture {
         json_t *first_request;  /* as the handler saw it */
         pid_t child;
         bool guard_fired;
+        struct ctl_deferred *later[8]; /* deferred replies, given by a timer */
+        char *later_text[8];
+        unsigned n_later;
+        sd_event_source *later_timer;
 };
 
 /* ---- server side: the handler --------------------------------------- */
@@ -68,10 +72,39 @@ static json_t *echo_reply(const char *command, json_t *args, json_t *request) {
         return reply;
 }
 
+/* Gives every deferred reply (in order) 20 ms after the last deferral. */
+static int on_later(sd_event_source *src, uint64_t usec, void *userdata) {
+        struct fixture *f = userdata;
+
+        for (unsigned i = 0; i < f->n_later; i++) {
+                ctl_deferred_reply(f->later[i], ctl_reply_ok(f->later_text[i]));
+                free(f->later_text[i]);
+        }
+        f->n_later = 0;
+        return 0;
+}
+
+static int defer_reply(struct fixture *f, const char *text) {
+        struct ctl_deferred *d;
+
+        if (f->n_later == ELEMENTSOF(f->later))
+                return -ENOSPC;
+        d = ctl_server_defer(f->server);
+        if (!d)
+                return -ENOMEM;
+        f->later[f->n_later] = d;
+        f->later_text[f->n_later++] = strdup(text);
+        sd_event_source_disable_unref(f->later_timer);
+        return sd_event_add_time_relative(f->loop, &f->later_timer, CLOCK_MONOTONIC, 20 * 1000, 1,
+                                          on_later, f);
+}
+
 /* Commands: echo ARGS... (output: the args joined by '|'), len ARGS...
  * (output: their total length), errno N (fails with -N), errno-after-reply
  * (builds a reply, then fails with -EIO), built-error ARG (its own error
- * reply), count (output: open connections). */
+ * reply), count (output: open connections), later ARG (deferred; output
+ * ARG after 20 ms), later-now ARG (deferred and given at once, from the
+ * handler), later-fail (deferred, then fails with -EIO). */
 static int on_request(const char *command, json_t *args, json_t *request, json_t **ret_reply,
                       void *userdata) {
         struct fixture *f = userdata;
@@ -106,6 +139,18 @@ static int on_request(const char *command, json_t *args, json_t *request, json_t
         else if (streq(command, "count")) {
                 snprintf(text, sizeof(text), "%u", ctl_server_connections(f->server));
                 *ret_reply = ctl_reply_ok(text);
+        } else if (streq(command, "later"))
+                return defer_reply(f, arg0 ? arg0 : "");
+        else if (streq(command, "later-now")) {
+                struct ctl_deferred *d = ctl_server_defer(f->server);
+
+                if (!d)
+                        return -ENOMEM;
+                ctl_deferred_reply(d, ctl_reply_ok(arg0 ? arg0 : ""));
+                return 0;
+        } else if (streq(command, "later-fail")) {
+                int r = defer_reply(f, "must not be sent");
+                return r < 0 ? r : -EIO;
         } else
                 *ret_reply = ctl_reply_error(EOPNOTSUPP, "unknown command '%s'", command);
         return *ret_reply ? 0 : -ENOMEM;
@@ -159,6 +204,11 @@ static int teardown(void **state) {
                 (void) kill(f->child, SIGKILL);
                 (void) waitpid(f->child, NULL, 0);
         }
+        for (unsigned i = 0; i < f->n_later; i++) {
+                ctl_deferred_reply(f->later[i], NULL);
+                free(f->later_text[i]);
+        }
+        sd_event_source_disable_unref(f->later_timer);
         ctl_server_free(f->server);
         sd_event_unref(f->loop);
         json_decref(f->first_request);
@@ -506,6 +556,49 @@ static void test_pipelined(void **state) {
 
         assert_int_equal(run_client(f, client_pipelined), 0);
         assert_int_equal(f->requests, 4);
+}
+
+static int client_deferred(const char *path) {
+        _cleanup_buf_ struct buf b = BUF_INIT;
+        _cleanup_close_ int fd = -1, gone = -1;
+        int step = 0;
+
+        CHECK((fd = raw_connect(path)) >= 0);
+        /* Requests behind a deferred one wait for it: replies keep order. */
+        CHECK(raw_send(fd, "{\"command\":\"later\",\"args\":[\"A\"]}\n"
+                           "{\"command\":\"echo\",\"args\":[\"B\"]}\n"
+                           "{\"command\":\"later-now\",\"args\":[\"C\"]}\n"
+                           "{\"command\":\"later-fail\"}\n"
+                           "{\"command\":\"echo\",\"args\":[\"D\"]}\n"));
+        for (int i = 0; i < 5; i++) {
+                json_auto_t *r = raw_reply(fd, &b);
+                static const char *const want[] = { "A", "B", "C", NULL, "D" };
+
+                CHECK(r);
+                if (want[i])
+                        CHECK(reply_ok(r, want[i]));
+                else
+                        CHECK(reply_error(r, EIO, "later-fail failed"));
+        }
+        /* A client that goes away before its deferred reply: the reply is
+         * dropped and the server serves on. */
+        CHECK((gone = raw_connect(path)) >= 0);
+        CHECK(raw_send(gone, "{\"command\":\"later\",\"args\":[\"lost\"]}\n"));
+        gone = safe_close(gone);
+        {
+                json_auto_t *r = raw_roundtrip(fd, &b, "{\"command\":\"later\",\"args\":[\"E\"]}");
+
+                CHECK(r);
+                CHECK(reply_ok(r, "E"));
+        }
+        return 0;
+}
+
+static void test_deferred(void **state) {
+        struct fixture *f = *state;
+
+        assert_int_equal(run_client(f, client_deferred), 0);
+        assert_int_equal(f->n_later, 0);
 }
 
 /* Each of these gets an EBADMSG reply naming the problem. */
@@ -1087,6 +1180,7 @@ int main(void) {
                 T(test_handler_errno),
                 T(test_handler_error_reply),
                 T(test_pipelined),
+                T(test_deferred),
                 T(test_malformed),
                 T(test_oversized),
                 T(test_request_at_limit),

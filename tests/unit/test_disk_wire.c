@@ -604,7 +604,7 @@ static void test_reject_state(void **state) {
         expect_bad(WIRE_P_SIZES, 1, SET(32, 4, 1000), "max IO size 1000");
         expect_bad(WIRE_P_SIZES, 1, SET(36, 4, 4), "SIZES: reserved flag bits 0x4");
 
-        expect_bad(WIRE_P_UUIDS, 1, SET(56, 4, 0x80), "reserved flag bits 0x80");
+        expect_bad(WIRE_P_UUIDS, 1, SET(56, 4, 0x100), "reserved flag bits 0x100");
         expect_bad(WIRE_P_UUIDS, 1, SET(60, 4, 1), "reserved bytes at offset 60");
         expect_bad(WIRE_P_UUIDS, 1, TRUNC(63), "ends inside reserved");
         expect_bad(WIRE_P_UUIDS, 1, TRUNC(48), "ends inside bits set");
