@@ -160,7 +160,9 @@ static int apply_object(struct apply *a, const struct crm_object *o, enum crm_ap
         r = hashmap_put(a->ids, o->id.text, copy);
         if (r < 0)
                 return r;
-        r = crm_ids_assign(copy, o->id.text, a->ids, &dup);
+        /* crmsh names a node's parts after its name, not its id. */
+        r = crm_ids_assign(copy, crm_xml_is(copy, "node") && crm_xml_get(copy, "uname") ?
+                           crm_xml_get(copy, "uname") : o->id.text, a->ids, &dup);
         if (r == -EEXIST)
                 return crm_error_at(a->err, a->s->name, o->id.pos, "id '%s' is already in use", dup);
         return r;

@@ -81,13 +81,13 @@ static void test_id_collisions(void **state) {
         _cleanup_buf_ struct buf xml = BUF_INIT;
         struct crm_error err;
 
-        /* The second op's id is taken: crmsh appends -0. A numeric
-         * parent id gets num- in front. */
+        /* The second op's id is taken: crmsh appends -0. A node's parts
+         * are named after its name, not its (numeric) id. */
         assert_int_equal(crm_print_xml(doc, NULL, 0, &xml, &err), 0);
         assert_non_null(strstr(xml.data, "id=\"p-monitor-10s\""));
         assert_non_null(strstr(xml.data, "id=\"p-monitor-10s-0\""));
-        assert_non_null(strstr(xml.data, "id=\"num-1-instance_attributes\""));
-        assert_non_null(strstr(xml.data, "id=\"num-1-instance_attributes-standby\""));
+        assert_non_null(strstr(xml.data, "id=\"alice-instance_attributes\""));
+        assert_non_null(strstr(xml.data, "id=\"alice-instance_attributes-standby\""));
         assert_int_equal(crm_test_load("t", "primitive p Dummy op monitor interval=10s\n"
                                             "primitive p-monitor-10s Dummy\n", &bad, &err), -EINVAL);
         assert_string_equal(err.message, "t:2:11: id 'p-monitor-10s' is already in use by the op of primitive p");
