@@ -275,16 +275,14 @@ static int parse_agent(struct crm_cursor *c, struct crm_object *o) {
         for (const char *p = t->text; (p = strchr(p, ':')); p++)
                 if (++n > 2)
                         return crm_fail(c, t, "'%s' is not a resource agent (class:provider:type)", t->text);
-        n = 0;
         copy = strdup(t->text);
         if (!copy)
                 return -ENOMEM;
-        for (char *p = copy, *colon; n < 3; p = colon + 1) {
+        n = 0;
+        parts[n++] = copy;
+        for (char *p = copy; (p = strchr(p, ':')); ) {
+                *p++ = '\0';
                 parts[n++] = p;
-                colon = strchr(p, ':');
-                if (!colon)
-                        break;
-                *colon = '\0';
         }
         for (size_t i = 0; i < n; i++)
                 if (!crm_valid_agent_word(parts[i]))
@@ -296,8 +294,7 @@ static int parse_agent(struct crm_cursor *c, struct crm_object *o) {
         } else if (n == 2) {
                 parts[2] = parts[1];
                 parts[1] = NULL;
-        } else if (n != 3)
-                return crm_fail(c, t, "'%s' is not a resource agent (class:provider:type)", t->text);
+        }
         if (!crm_is_agent_class(parts[0]))
                 return crm_fail(c, t, "unknown resource class '%s' (ocf, stonith, lsb, systemd, service)", parts[0]);
         if (streq(parts[0], "ocf") && !parts[1])
