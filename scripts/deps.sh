@@ -16,6 +16,9 @@ packages=(
     # the lab's guests (scripts/guest-image.sh): QEMU under TCG, and an
     # initramfs of busybox around Debian's kernel, downloaded by apt
     qemu-system-x86 busybox-static cpio file
+    # tandem configure's tests: real OCF agents' meta-data, and Pacemaker's
+    # crm_verify to check the CIB XML it writes
+    resource-agents pacemaker-cli-utils
     # fuzz targets (libFuzzer)
     clang libclang-rt-14-dev
 )

@@ -17,6 +17,7 @@ static const struct {
         const char *help;
 } groups[] = {
         { "status", cli_status, "show the cluster's state (like crm status)" },
+        { "configure", cli_configure, "the cluster configuration in crmsh's language" },
         { "disk", cli_disk, "replicated volumes (like drbdadm)" },
         { "lab", cli_lab, "a whole cluster on this machine, in namespaces" },
 };
@@ -24,8 +25,8 @@ static const struct {
 static void usage(FILE *f) {
         fprintf(f, "Usage: tandem COMMAND [ARGS...]\n\nCommands:\n");
         for (size_t i = 0; i < ELEMENTSOF(groups); i++)
-                fprintf(f, "  %-8s %s\n", groups[i].name, groups[i].help);
-        fprintf(f, "  %-8s %s\n", "version", "print the version");
+                fprintf(f, "  %-10s %s\n", groups[i].name, groups[i].help);
+        fprintf(f, "  %-10s %s\n", "version", "print the version");
         fprintf(f, "\n'tandem COMMAND --help' tells more about each.\n");
 }
 
