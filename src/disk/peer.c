@@ -61,6 +61,10 @@ enum res_repl peer_repl_state(const struct peer *p) {
         return worst;
 }
 
+uint64_t peer_resynced_bytes(const struct peer *p, uint32_t volume) {
+        return volume < p->n_volumes ? p->vol[volume].resynced_bytes : 0;
+}
+
 void peer_sync_progress(const struct peer *p, uint32_t volume, uint64_t *ret_left, uint64_t *ret_total) {
         struct volume *v = volume < p->r->n_volumes ? p->r->volumes[volume] : NULL;
         *ret_left = v ? bitmap_count(v->oos) : 0;
@@ -1000,6 +1004,7 @@ void peer_free(struct peer *p) {
         sd_event_source_disable_unref(p->retry_timer);
         sd_event_source_disable_unref(p->ping_timer);
         p->promo.timer = sd_event_source_disable_unref(p->promo.timer);
+        peer_rate_stop(p);
         safe_close(p->listen_fd);
         p->listen_src = p->retry_timer = p->ping_timer = NULL;
         p->listen_fd = -1;

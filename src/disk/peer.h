@@ -64,6 +64,9 @@ enum res_repl peer_repl_state(const struct peer *p);
 const char *peer_role_text(const struct peer *p);
 bool peer_is_primary(const struct peer *p);
 const char *peer_disk_text(const struct peer *p, uint32_t volume);
+/* Bytes the current or last resync of a volume moved (sent as
+ * SyncSource, received as SyncTarget). */
+uint64_t peer_resynced_bytes(const struct peer *p, uint32_t volume);
 /* Resync progress of a volume, in 4 KiB blocks still to go / in total. */
 void peer_sync_progress(const struct peer *p, uint32_t volume, uint64_t *ret_left, uint64_t *ret_total);
 

@@ -140,6 +140,12 @@ struct peer {
         struct rs_request *rs_head;
         uint64_t rs_next_id;
         uint64_t rs_bytes_in_flight;
+        /* resync rate (peer_rate.c) */
+        sd_event_source *rs_tick;
+        int64_t rs_budget;              /* bytes the SyncTarget may still request this tick */
+        uint64_t rs_tick_rx_seq;        /* rx_last_seq at the last tick: application writes seen? */
+        bool rs_throttled;              /* held to c-min-rate */
+        unsigned rs_ticks;
         unsigned rs_serving;
         /* local IO still holding a pointer to this peer; peer_free()
          * leaves the struct to the last completion */
@@ -205,6 +211,14 @@ int peer_sync_decide(struct peer *p);           /* all volumes' state known */
 void peer_sync_start(struct peer *p, uint32_t volume, enum uuid_verdict verdict);
 /* Ask for more resync data (SyncTarget), e.g. after a resume. */
 void peer_sync_kick(struct peer *p, uint32_t volume);
+/* Write the SyncTarget's bitmap progress to disk (every second). */
+void peer_sync_checkpoint(struct peer *p);
+
+/* peer_rate.c */
+void peer_rate_start(struct peer *p);           /* a volume became SyncTarget */
+void peer_rate_stop(struct peer *p);
+bool peer_rate_take(struct peer *p, uint32_t length);  /* may a request of length go out now? */
+uint64_t peer_rate_window(const struct peer *p);        /* bytes of requests in flight at most */
 
 /* peer_admin.c */
 bool peer_sync_paused(const struct peer *p);    /* by either side's pause-sync */

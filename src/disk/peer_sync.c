@@ -17,7 +17,6 @@
 #include "split_brain.h"
 
 #define RS_MAX_REQUEST (WIRE_MAX_DATA)           /* bytes per request */
-#define RS_WINDOW (8u * 1024 * 1024)             /* bytes of requests in flight */
 
 static struct conn *live(struct peer *p) {
         return p->c && p->c->phase == PHASE_ESTABLISHED ? p->c : NULL;
@@ -83,6 +82,17 @@ void peer_sync_kick(struct peer *p, uint32_t volume) {
         request_more(p, volume);
 }
 
+void peer_sync_checkpoint(struct peer *p) {
+        /* The bits cleared so far belong to blocks whose resync writes
+         * completed; the fdatasync of the bitmap write makes both durable,
+         * so a crash resumes from here rather than from the start. */
+        for (uint32_t i = 0; i < p->n_volumes; i++) {
+                struct volume *v = p->r->volumes[i];
+                if (v && p->vol[i].repl == REPL_SYNC_TARGET && bitmap_dirty_pages(v->oos) > 0)
+                        persist_bitmap(v);
+        }
+}
+
 void peer_sync_start(struct peer *p, uint32_t volume, enum uuid_verdict verdict) {
         struct volume *v = p->r->volumes[volume];
         struct peer_volume *pv = &p->vol[volume];
@@ -110,6 +120,7 @@ void peer_sync_start(struct peer *p, uint32_t volume, enum uuid_verdict verdict)
                 peer_send_uuids(p, volume);
         } else {
                 pv->repl = REPL_SYNC_TARGET;
+                peer_rate_start(p);
                 if (v->disk != VOL_INCONSISTENT)
                         resource_set_disk_state(p->r, v, VOL_INCONSISTENT);
                 /* The source's latest UUIDS carry the sync identifier as
@@ -286,7 +297,8 @@ static void request_more(struct peer *p, uint32_t volume) {
 
         if (!c || pv->repl != REPL_SYNC_TARGET || !pv->bitmap_received)
                 return;
-        while (p->rs_bytes_in_flight < RS_WINDOW) {
+        uint64_t window = peer_rate_window(p);
+        while (p->rs_bytes_in_flight < window) {
                 uint64_t bit = bitmap_find_next_set(v->oos, pv->rs_cursor);
                 if (bit >= nbits) {
                         if (!p->rs_head && bitmap_count(v->oos) > 0) {
@@ -304,9 +316,13 @@ static void request_more(struct peer *p, uint32_t volume) {
                 uint64_t length = (end - bit) * META_BLOCK_SIZE;
                 if (offset + length > v->size)
                         length = v->size - offset;
-                pv->rs_cursor = end;
-                if (requested(p, volume, offset, (uint32_t) length))
+                if (requested(p, volume, offset, (uint32_t) length)) {
+                        pv->rs_cursor = end;
                         continue;
+                }
+                if (!peer_rate_take(p, (uint32_t) length))
+                        break;  /* the next tick asks for more */
+                pv->rs_cursor = end;
                 struct rs_request *q = calloc(1, sizeof(*q));
                 if (!q)
                         return;
@@ -492,6 +508,8 @@ static void on_rs_read(struct vreq *vr, int error) {
                 } else {
                         struct wire_data d = { .id = s->id, .offset = vr->offset, .length = vr->length,
                                                .data = s->buf, .data_len = vr->length };
+                        if (s->volume < p->n_volumes)
+                                p->vol[s->volume].resynced_bytes += vr->length;
                         (void) wire_data_encode(&c->out, WIRE_P_RS_DATA_REPLY, (uint16_t) s->volume, &d);
                 }
                 c->out_queued += c->out.len - before;
@@ -632,6 +650,7 @@ void peer_sync_abort(struct peer *p) {
                 free(q);
         }
         p->rs_bytes_in_flight = 0;
+        peer_rate_stop(p);
         for (uint32_t i = 0; i < p->n_volumes; i++) {
                 struct volume *v = p->r->volumes[i];
                 if (v && (p->vol[i].repl == REPL_SYNC_SOURCE || p->vol[i].repl == REPL_SYNC_TARGET)) {

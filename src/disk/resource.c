@@ -903,6 +903,8 @@ json_t *resource_status_json(struct resource *r) {
                                         json_object_set_new(x, "peer-disk-state",
                                                             json_string(peer_disk_text(r->peer, (uint32_t) i)));
                                         json_object_set_new(x, "resync-left", json_integer((json_int_t) left * META_BLOCK_SIZE));
+                                        json_object_set_new(x, "resynced",
+                                                            json_integer((json_int_t) peer_resynced_bytes(r->peer, (uint32_t) i)));
                                         uint64_t ov_done, ov_total, ov_oos;
                                         peer_verify_progress(r->peer, (uint32_t) i, &ov_done, &ov_total, &ov_oos);
                                         json_object_set_new(x, "verified", json_integer((json_int_t) (ov_done * META_BLOCK_SIZE)));
