@@ -25,6 +25,8 @@ struct handler_run {
         char *what;                 /* "r0: split-brain handler" */
         char *event;                /* "helper name:r0 ... helper:split-brain" */
         struct diskd_env *env;
+        void (*done)(void *userdata, int status);
+        void *userdata;
         pid_t pid;
         int pidfd;
         sd_event_source *exit_src, *timer;
@@ -50,11 +52,13 @@ static int on_exit_ready(sd_event_source *s, int fd, uint32_t revents, void *use
                 log_notice("%s exited with status %d", h->what, WEXITSTATUS(status));
         else
                 log_warning("%s was killed by signal %d", h->what, WTERMSIG(status));
+        int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         if (h->event) {
-                snprintf(text, sizeof(text), "%s status:%d", h->event,
-                         WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+                snprintf(text, sizeof(text), "%s status:%d", h->event, code);
                 disk_events_emit_verb(h->env->events, "response", text);
         }
+        if (h->done)
+                h->done(h->userdata, code);
         run_free(h);
         return 0;
 }
@@ -131,6 +135,11 @@ static void child_exec(struct resource *r, const char *name, const char *command
 }
 
 int handler_run(struct resource *r, const char *name, int volume) {
+        return handler_run_then(r, name, volume, NULL, NULL);
+}
+
+int handler_run_then(struct resource *r, const char *name, int volume, void (*done)(void *userdata, int status),
+                     void *userdata) {
         const char *command = disk_resource_handler(r->cfg, name);
         struct handler_run *h;
         sigset_t all, old;
@@ -144,6 +153,8 @@ int handler_run(struct resource *r, const char *name, int volume) {
                 return -ENOMEM;
         }
         h->env = r->env;
+        h->done = done;
+        h->userdata = userdata;
         /* Without it the handler still runs; only its events are missing. */
         if ((volume >= 0 ? asprintf(&h->event, "helper name:%s volume:%d helper:%s", r->name, volume, name)
                          : asprintf(&h->event, "helper name:%s helper:%s", r->name, name)) < 0)

@@ -18,3 +18,9 @@ struct resource;
  * when started, 0 when none is configured, a negative errno when it could
  * not be started (logged). The outcome is logged when it ends. */
 int handler_run(struct resource *r, const char *name, int volume);
+
+/* The same, with done(userdata, status) when it ends: its exit status,
+ * 128+N when killed by signal N. done does not run when the handler is
+ * not started (return value <= 0). */
+int handler_run_then(struct resource *r, const char *name, int volume, void (*done)(void *userdata, int status),
+                     void *userdata);

@@ -104,6 +104,7 @@ struct peer_volume {
         uint64_t rs_cursor;             /* next bit to request (target) */
         uint64_t sync_uuid;
         uint64_t resynced_bytes;
+        bool rs_hold;                   /* SyncTarget waits for before-resync-target */
         /* online verify (peer_verify.c), in 4 KiB blocks */
         uint64_t ov_cursor;             /* source: next byte offset to ask for */
         unsigned ov_in_flight;          /* source: requests without a result yet */

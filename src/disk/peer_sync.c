@@ -93,6 +93,48 @@ void peer_sync_checkpoint(struct peer *p) {
         }
 }
 
+/* before-resync-target ended: go on, or drop the connection when it
+ * failed (DRBD's rule). The peer was kept alive for this by an io_ref. */
+struct hold {
+        struct peer *p;
+        uint64_t gen;
+        uint32_t volume;
+};
+
+static void on_before_target_done(void *userdata, int status) {
+        struct hold *h = userdata;
+        struct peer *p = h->p;
+        uint32_t volume = h->volume;
+        bool same = !p->dying && h->gen == p->gen && live(p);
+
+        free(h);
+        if (same && p->vol[volume].repl == REPL_SYNC_TARGET) {
+                p->vol[volume].rs_hold = false;
+                if (status != 0)
+                        peer_close_with(p, p->c, WIRE_P_DISCONNECT, WIRE_REASON_ADMIN,
+                                        "%s: the before-resync-target handler returned %d",
+                                        p->r->volumes[volume]->name, status);
+                else
+                        request_more(p, volume);
+        }
+        (void) peer_io_unref(p);
+}
+
+static void run_before_target(struct peer *p, uint32_t volume) {
+        struct hold *h = calloc(1, sizeof(*h));
+
+        if (!h)
+                return;
+        *h = (struct hold){ .p = p, .gen = p->gen, .volume = volume };
+        p->io_refs++;
+        p->vol[volume].rs_hold = true;
+        if (handler_run_then(p->r, "before-resync-target", (int) volume, on_before_target_done, h) <= 0) {
+                p->vol[volume].rs_hold = false;
+                p->io_refs--;
+                free(h);
+        }
+}
+
 void peer_sync_start(struct peer *p, uint32_t volume, enum uuid_verdict verdict) {
         struct volume *v = p->r->volumes[volume];
         struct peer_volume *pv = &p->vol[volume];
@@ -105,6 +147,7 @@ void peer_sync_start(struct peer *p, uint32_t volume, enum uuid_verdict verdict)
         pv->rs_cursor = 0;
         pv->resynced_bytes = 0;
         pv->bitmap_received = false;
+        pv->rs_hold = false;
         if (verdict > 0) {
                 struct disk_uuids u;
                 /* The generations chose our data (a crashed Primary comes
@@ -118,9 +161,11 @@ void peer_sync_start(struct peer *p, uint32_t volume, enum uuid_verdict verdict)
                 persist_super(v);
                 /* The target takes the sync identifier from this UUIDS. */
                 peer_send_uuids(p, volume);
+                (void) handler_run(p->r, "before-resync-source", (int) volume);
         } else {
                 pv->repl = REPL_SYNC_TARGET;
                 peer_rate_start(p);
+                run_before_target(p, volume);
                 if (v->disk != VOL_INCONSISTENT)
                         resource_set_disk_state(p->r, v, VOL_INCONSISTENT);
                 /* The source's latest UUIDS carry the sync identifier as
@@ -295,7 +340,7 @@ static void request_more(struct peer *p, uint32_t volume) {
         struct peer_volume *pv = &p->vol[volume];
         uint64_t nbits = bitmap_size(v->oos);
 
-        if (!c || pv->repl != REPL_SYNC_TARGET || !pv->bitmap_received)
+        if (!c || pv->repl != REPL_SYNC_TARGET || !pv->bitmap_received || pv->rs_hold)
                 return;
         uint64_t window = peer_rate_window(p);
         while (p->rs_bytes_in_flight < window) {
@@ -364,6 +409,7 @@ static void maybe_finish_target(struct peer *p, uint32_t volume) {
         pv->repl = REPL_ESTABLISHED;
         log_notice("%s: resync finished: %llu KiB received", v->name,
                    (unsigned long long) pv->resynced_bytes / 1024);
+        (void) handler_run(p->r, "after-resync-target", (int) volume);
         resource_set_disk_state(p->r, v, VOL_UPTODATE);
         peer_send_uuids(p, volume);
         peer_send_volume_state(p, volume);

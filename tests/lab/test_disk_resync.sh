@@ -16,7 +16,8 @@ done_pct() { disk_status bob | sed -n 's/.*done:\([0-9]*\).*/\1/p'; }
 both_in_sync() { in_sync alice && in_sync bob; }
 VOLUME=67096576
 
-disk_conf C "" "disk { c-plan-ahead 0; resync-rate 4M; }" > "$WORK/disk.conf"
+handlers='handlers { before-resync-target "echo before $DRBD_RESOURCE/$DRBD_VOLUME >> /var/lib/tandem/resync.log"; after-resync-target "echo after $DRBD_RESOURCE/$DRBD_VOLUME >> /var/lib/tandem/resync.log"; }'
+disk_conf C "" "disk { c-plan-ahead 0; resync-rate 4M; } $handlers" > "$WORK/disk.conf"
 disk_up alice bob
 lab exec alice -- "$TANDEM" disk primary --force r0
 
@@ -60,4 +61,12 @@ wait_until 60 "the resync of the dirty blocks" both_in_sync
 [ "$(peer_vol alice resynced)" = $((7 * 4096)) ] || fail "alice sent $(peer_vol alice resynced) bytes for 7 dirty blocks"
 [ "$(data_sum alice)" = "$(data_sum bob)" ] || fail "copies differ after the dirty-block resync"
 say "7 dirty blocks: 28672 bytes resynced by the status counters"
+# bob became SyncTarget four times (the initial sync, after the heal,
+# after its crash, for the dirty blocks), and two of those resyncs ran to
+# the end: before-resync-target ran at each start, after-resync-target at
+# each end; alice, always SyncSource, ran neither.
+b=$(lab exec bob -- grep -c '^before r0/0$' /var/lib/tandem/resync.log)
+a=$(lab exec bob -- grep -c '^after r0/0$' /var/lib/tandem/resync.log)
+[ "$b" = 4 ] && [ "$a" = 2 ] || fail "bob's resync handlers ran $b times before and $a after (want 4 and 2)"
+lab exec alice -- test ! -e /var/lib/tandem/resync.log || fail "alice ran SyncTarget handlers"
 say "ok"
