@@ -360,30 +360,138 @@ static json_t *cmd_up(struct diskd *d, const struct cmd_args *a) {
         return ctl_reply_ok("");
 }
 
+/* `down` of resources whose IO is still draining (resync reads and
+ * writes in flight after the disconnect): retried every 20 ms for up to
+ * 30 s, then answered. */
+#define DOWN_RETRY_USEC (20 * 1000ULL)
+#define DOWN_RETRIES 1500
+
+struct down_wait {
+        struct diskd *d;
+        struct ctl_deferred *reply;
+        char **names;
+        size_t n_names;
+        unsigned tries;
+        int first_error;
+        struct buf errors;
+        sd_event_source *timer;
+};
+
+static void down_note(int *first_error, struct buf *errors, int k, const char *err) {
+        if (!*first_error)
+                *first_error = k;
+        (void) buf_printf(errors, "%s%s", errors->len ? "\n" : "", *err ? err : strerror(-k));
+}
+
+/* Try to take r down; 1 when it must be tried again. */
+static int down_one(struct diskd *d, const char *name, int *first_error, struct buf *errors, bool last_try) {
+        struct resource *r = hashmap_get(d->resources, name);
+        char err[1024] = "";
+        int k;
+
+        if (!r)
+                return 0;
+        k = resource_down(r, err, sizeof(err));
+        if (k == -EAGAIN && !last_try)
+                return 1;
+        if (k < 0) {
+                down_note(first_error, errors, k, err);
+                return 0;
+        }
+        _cleanup_free_ char *key = strdup(name);
+        if (key)
+                hashmap_remove(d->resources, key);
+        return 0;
+}
+
+static void down_wait_free(struct down_wait *w) {
+        for (size_t i = 0; i < w->n_names; i++)
+                free(w->names[i]);
+        free(w->names);
+        buf_free(&w->errors);
+        sd_event_source_disable_unref(w->timer);
+        free(w);
+}
+
+static int on_down_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct down_wait *w = userdata;
+        bool last = ++w->tries >= DOWN_RETRIES;
+        size_t left = 0;
+
+        for (size_t i = 0; i < w->n_names; i++) {
+                if (down_one(w->d, w->names[i], &w->first_error, &w->errors, last) > 0)
+                        w->names[left++] = w->names[i];
+                else
+                        free(w->names[i]);
+        }
+        w->n_names = left;
+        if (left > 0) {
+                (void) sd_event_source_set_time_relative(s, DOWN_RETRY_USEC);
+                return 0;
+        }
+        disk_events_poke(w->d->env.events);
+        ctl_deferred_reply(w->reply, w->first_error ? ctl_reply_error(w->first_error, "%s", w->errors.data)
+                                                    : ctl_reply_ok(""));
+        down_wait_free(w);
+        return 0;
+}
+
+/* Returns the reply, or NULL when it was deferred (IO still draining). */
 static json_t *cmd_down(struct diskd *d, const struct cmd_args *a) {
         _cleanup_buf_ struct buf errors = BUF_INIT;
-        char err[1024];
         int first_error = 0;
+        char **again = NULL;
+        size_t n_again = 0;
         const char *name;
         struct resource *r;
 
+        if (!a->all && !hashmap_contains(d->resources, a->resource))
+                return ctl_reply_error(ENOENT, "down: %s is not up", a->resource);
         HASHMAP_FOREACH(name, r, d->resources, it) {
+                (void) r;
                 if (!a->all && !streq(name, a->resource))
                         continue;
-                _cleanup_free_ char *key = strdup(name);
-                err[0] = '\0';
-                int k = resource_down(r, err, sizeof(err));
-                if (k < 0) {
-                        if (!first_error)
-                                first_error = k;
-                        (void) buf_printf(&errors, "%s%s", errors.len ? "\n" : "", *err ? err : strerror(-k));
-                        continue;
+                char **grown = realloc(again, (n_again + 1) * sizeof(*again));
+                if (!grown || !(grown[n_again] = strdup(name))) {
+                        again = grown ? grown : again;
+                        down_note(&first_error, &errors, -ENOMEM, "out of memory");
+                        break;
                 }
-                if (key)
-                        hashmap_remove(d->resources, key);
+                again = grown;
+                n_again++;
         }
-        if (!a->all && !first_error && hashmap_contains(d->resources, a->resource))
-                return ctl_reply_error(EIO, "down: %s did not go down", a->resource);
+        /* Taking one down changes the map: iterate over the names. */
+        size_t left = 0;
+        for (size_t i = 0; i < n_again; i++) {
+                if (down_one(d, again[i], &first_error, &errors, false) > 0)
+                        again[left++] = again[i];
+                else
+                        free(again[i]);
+        }
+        n_again = left;
+        if (n_again > 0) {
+                struct down_wait *w = calloc(1, sizeof(*w));
+                if (w && (w->reply = ctl_server_defer(d->ctl)) &&
+                    sd_event_add_time_relative(d->env.loop, &w->timer, CLOCK_MONOTONIC, DOWN_RETRY_USEC, 0,
+                                               on_down_retry, w) >= 0 &&
+                    sd_event_source_set_enabled(w->timer, SD_EVENT_ON) >= 0) {
+                        w->d = d;
+                        w->names = again;
+                        w->n_names = n_again;
+                        w->first_error = first_error;
+                        w->errors = errors;
+                        errors = (struct buf) BUF_INIT;
+                        return NULL;
+                }
+                if (w && w->reply)
+                        ctl_deferred_reply(w->reply, NULL);
+                if (w)
+                        down_wait_free(w);
+                for (size_t i = 0; i < n_again; i++)
+                        free(again[i]);
+                down_note(&first_error, &errors, -ENOMEM, "out of memory");
+        }
+        free(again);
         if (first_error)
                 return ctl_reply_error(first_error, "%s", errors.data);
         return ctl_reply_ok("");
@@ -485,7 +593,8 @@ int diskd_handle_request(const char *command, json_t *args, json_t *request, jso
                 reply = parse_args(command, args, &a, true);
                 *ret_reply = reply ? reply : streq(command, "up") ? cmd_up(d, &a) : cmd_down(d, &a);
                 disk_events_poke(d->env.events);
-                return *ret_reply ? 0 : -ENOMEM;
+                /* NULL from down: deferred until the IO drains. */
+                return *ret_reply || streq(command, "down") ? 0 : -ENOMEM;
         }
         for (size_t i = 0; i < ELEMENTSOF(res_ops); i++)
                 if (streq(command, res_ops[i].name)) {

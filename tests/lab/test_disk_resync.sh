@@ -69,4 +69,11 @@ b=$(lab exec bob -- grep -c '^before r0/0$' /var/lib/tandem/resync.log)
 a=$(lab exec bob -- grep -c '^after r0/0$' /var/lib/tandem/resync.log)
 [ "$b" = 4 ] && [ "$a" = 2 ] || fail "bob's resync handlers ran $b times before and $a after (want 4 and 2)"
 lab exec alice -- test ! -e /var/lib/tandem/resync.log || fail "alice ran SyncTarget handlers"
+
+# down in the middle of a resync: it waits for the resync IO to drain.
+lab exec alice -- "$TANDEM" disk invalidate-remote r0
+wait_until 30 "the full resync to start" sh -c "'$TANDEM' lab exec bob -- '$TANDEM' disk status r0 | grep -q replication:SyncTarget"
+lab exec bob -- "$TANDEM" disk down r0 || fail "down during a resync"
+lab exec alice -- "$TANDEM" disk down r0 || fail "down of the SyncSource"
+say "down during a resync: both went down"
 say "ok"
