@@ -285,7 +285,8 @@ int vm_action_migrate_to(const struct ocf_agent *a) {
         log_info("migrating %s to %s: starting the incoming QEMU there", c.name, target);
         r = run_on_target(&c, "migrate_listen", &out);
         if (r < 0) {
-                log_error_errno(r, "could not start %s on %s: %m", c.name, target);
+                if (r != -EREMOTEIO) /* else the hook's failure is logged */
+                        log_error_errno(r, "could not run migrate_listen on %s: %m", target);
                 (void) run_on_target(&c, "migrate_abort", NULL);
                 return OCF_ERR_GENERIC;
         }
