@@ -16,6 +16,9 @@ packages=(
     # the lab's guests (scripts/guest-image.sh): QEMU under TCG, and an
     # initramfs of busybox around Debian's kernel, downloaded by apt
     qemu-system-x86 busybox-static cpio file
+    # the guest's record writer is linked statically (libc.a); xmllint
+    # checks the OCF agents' meta-data
+    libc6-dev libxml2-utils
     # fuzz targets (libFuzzer)
     clang libclang-rt-14-dev
 )
