@@ -147,6 +147,20 @@ int vm_qemu_launch(const struct vm_config *c, bool incoming) {
         int r, status;
         pid_t child;
 
+        /* A tandem volume is served only where its resource is Primary. */
+        for (char **d = c->disks; *d; d++) {
+                _cleanup_free_ char *sock = NULL;
+                if (strchr(*d, '/'))
+                        continue;
+                sock = strjoin(c->run_dir, "/", *d, ".nbd", NULL);
+                if (!sock)
+                        return OCF_ERR_GENERIC;
+                if (access(sock, F_OK) < 0) {
+                        log_error("disk %s: no %s: the resource is not Primary on this node", *d, sock);
+                        return OCF_ERR_GENERIC;
+                }
+        }
+
         r = vm_qemu_argv(c, incoming, &argv, why, sizeof(why));
         if (r < 0) {
                 log_error("%s", why);

@@ -125,8 +125,25 @@ agent $node stop 0
 agent alice monitor 7
 agent bob monitor 7
 
+consoles() { printf -- '--console %s ' "$WORK"/*/vm/vm1.console; }
 say "verify the records"
-python3 "$HERE/records.py" "$WORK/disk.img" --one-boot $(printf -- '--console %s ' "$WORK"/*/vm/vm1.console) ||
+python3 "$HERE/records.py" "$WORK/disk.img" --one-boot $(consoles) ||
     fail "the records on the disk are not whole"
 grep -q GUEST-ERROR "$WORK"/*/vm/vm1.console && fail "$(grep -h GUEST-ERROR "$WORK"/*/vm/vm1.console)"
+
+say "a reboot is a new boot that continues the sequence"
+before=$(acks)
+agent bob start
+wait_acks $((before + 50)) 120
+agent bob stop
+python3 "$HERE/records.py" "$WORK/disk.img" $(consoles) --json >"$WORK/report.json" ||
+    fail "the records after the reboot are not whole: $(cat "$WORK/report.json")"
+python3 - "$WORK/report.json" <<'PY' || fail "the reboot did not show as a second boot"
+import json, sys
+r = json.load(open(sys.argv[1]))
+boots = r["boots"]
+print("boots:", ", ".join(f"{b['boot'][:8]} {b['first']}..{b['last']}" for b in boots))
+sys.exit(0 if len(boots) == 2 and boots[0]["boot"] != boots[1]["boot"] and
+         boots[1]["first"] == boots[0]["last"] + 1 else 1)
+PY
 echo "1 passed, 0 failed"
