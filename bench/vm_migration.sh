@@ -11,8 +11,9 @@ rounds=${1:-10}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 bash scripts/build.sh
-VM_AGENT=$PWD/build/src/agents/vm BUILD=$PWD/build ROUNDS=$rounds bash tests/vm/test_vm_migration.sh | tee "$out" |
-    grep '^migration [0-9]*:'
+VM_AGENT=$PWD/build/src/agents/vm BUILD=$PWD/build ROUNDS=$rounds bash tests/vm/test_vm_migration.sh >"$out" 2>&1 ||
+    { tail -30 "$out" >&2; echo "bench/vm_migration.sh: the test failed" >&2; exit 1; }
+grep '^migration [0-9]*:' "$out"
 python3 - "$out" <<'PY'
 import re, statistics, sys
 rows = [tuple(map(int, m.groups())) for m in
