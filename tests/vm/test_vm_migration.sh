@@ -79,6 +79,30 @@ agent bob monitor 7
 wait_acks 100 120
 grep -q GUEST-ERROR "$WORK/alice/vm/vm1.console" && fail "$(grep GUEST-ERROR "$WORK/alice/vm/vm1.console")"
 
+# Sends one QMP command to a node's QEMU, as an operator would.
+qmp() { # NODE COMMAND
+    python3 - "$WORK/$1/vm/vm1.qmp" "$2" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+f.readline()
+for cmd in ("qmp_capabilities", sys.argv[2]):
+    f.write(json.dumps({"execute": cmd}) + "\n")
+    f.flush()
+    while "event" in (r := json.loads(f.readline())):
+        pass
+    if "error" in r:
+        sys.exit(r["error"]["desc"])
+PY
+}
+
+say "a paused VM is a failed VM"
+qmp alice stop
+agent alice monitor 1
+qmp alice cont
+agent alice monitor 0
+
 say "migrate_to a node that cannot be reached"
 export OCF_RESKEY_CRM_meta_migrate_source=alice OCF_RESKEY_CRM_meta_migrate_target=bob
 OCF_RESKEY_migrate_hook="sh -c 'echo bob is down >&2; exit 1' --" agent alice migrate_to 1
