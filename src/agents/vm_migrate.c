@@ -119,7 +119,13 @@ int vm_action_migrate_listen(const struct ocf_agent *a) {
         if (r != OCF_SUCCESS || (r = vm_config_load(a, &c)) != OCF_SUCCESS)
                 return r;
         vm_probe(&c, &p);
-        if (p.pid) {
+        if (p.pid && p.status && streq(p.status, "inmigrate")) {
+                /* Left by a migration whose abort did not reach us. */
+                log_warning("%s: ending the incoming QEMU of an earlier migration (pid %d)", c.name, (int) p.pid);
+                r = vm_qemu_stop(&c, false);
+                if (r != OCF_SUCCESS)
+                        return r;
+        } else if (p.pid) {
                 log_error("%s already has a QEMU here (pid %d, state %s)", c.name, (int) p.pid,
                           p.status ? p.status : "unknown");
                 return OCF_ERR_GENERIC;

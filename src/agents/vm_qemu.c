@@ -56,10 +56,10 @@ static pid_t read_pid(const struct vm_config *c) {
 }
 
 int vm_qmp_connect(const struct vm_config *c, struct qmp **ret) {
+        int ms = vm_remaining_ms(c, 1000), r;
         char why[256];
-        int r = qmp_connect(c->qmp_path, vm_remaining_ms(c, 1000) < VM_QMP_TIMEOUT_MS ? vm_remaining_ms(c, 1000)
-                                                                                       : VM_QMP_TIMEOUT_MS,
-                            ret, why, sizeof(why));
+
+        r = qmp_connect(c->qmp_path, ms < VM_QMP_TIMEOUT_MS ? ms : VM_QMP_TIMEOUT_MS, ret, why, sizeof(why));
         if (r < 0)
                 return log_error_errno(r, "QMP of %s: %s", c->name, why);
         return 0;

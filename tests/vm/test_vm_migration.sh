@@ -125,6 +125,10 @@ agent alice monitor 0
 wait_acks $((before + 50)) 60
 say "the VM kept running and writing on alice"
 
+say "an incoming QEMU left on the target is no VM, and the next migration replaces it"
+OCF_RESKEY_CRM_meta_migrate_target=bob agent bob migrate_listen >/dev/null
+agent bob monitor 7
+
 node=alice
 for round in $(seq 1 "$ROUNDS"); do
     [ $node = alice ] && target=bob || target=alice
