@@ -227,31 +227,46 @@ int qmp_next_event(struct qmp *q, int timeout_ms, json_t **ret_event, char *why,
         }
 }
 
-int qmp_connect(const char *path, int timeout_ms, struct qmp **ret, char *why, size_t why_size) {
+int qmp_connect_fd(int fd, int timeout_ms, struct qmp **ret, char *why, size_t why_size) {
         _cleanup_(qmp_closep) struct qmp *q = NULL;
         _cleanup_(qmp_message_clear) struct qmp_message greeting = {0};
         int64_t deadline = deadline_of(timeout_ms);
         int r;
 
         q = calloc(1, sizeof(*q));
-        if (!q)
+        if (!q) {
+                safe_close(fd);
                 return format_error(why, why_size, -ENOMEM, "out of memory");
-        q->fd = -1;
+        }
+        q->fd = fd;
         q->events = json_array();
         if (!q->events)
                 return format_error(why, why_size, -ENOMEM, "out of memory");
-        r = sock_unix_connect_timeout(path, timeout_ms, &q->fd);
-        if (r < 0)
-                return format_error(why, why_size, r, "connecting to %s: %s", path, strerror(-r));
 
         r = read_message(q, deadline, &greeting, why, why_size);
         if (r < 0)
                 return r;
         if (greeting.type != QMP_GREETING)
-                return format_error(why, why_size, -EBADMSG, "%s does not greet like QMP", path);
+                return format_error(why, why_size, -EBADMSG, "the peer does not greet like QMP");
         r = qmp_execute(q, "qmp_capabilities", NULL, remaining(deadline), NULL, why, why_size);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(q);
         return 0;
+}
+
+int qmp_connect(const char *path, int timeout_ms, struct qmp **ret, char *why, size_t why_size) {
+        int64_t deadline = deadline_of(timeout_ms);
+        int fd, r;
+
+        r = sock_unix_connect_timeout(path, timeout_ms, &fd);
+        if (r < 0)
+                return format_error(why, why_size, r, "connecting to %s: %s", path, strerror(-r));
+        r = qmp_connect_fd(fd, remaining(deadline), ret, why, why_size);
+        if (r < 0 && why && why_size > 0) {
+                char inner[256];
+                snprintf(inner, sizeof(inner), "%s", why);
+                snprintf(why, why_size, "%s: %s", path, inner);
+        }
+        return r;
 }

@@ -50,6 +50,10 @@ struct qmp;
  * refused the capabilities. */
 int qmp_connect(const char *path, int timeout_ms, struct qmp **ret, char *why, size_t why_size);
 
+/* The same on a connected stream socket fd, which the connection owns
+ * from then on (closed also on failure). */
+int qmp_connect_fd(int fd, int timeout_ms, struct qmp **ret, char *why, size_t why_size);
+
 /* Closes the connection and frees the queued events. NULL-safe. */
 void qmp_close(struct qmp *q);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct qmp *, qmp_close);
