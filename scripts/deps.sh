@@ -19,6 +19,9 @@ packages=(
     # tandem configure's tests: real OCF agents' meta-data, and Pacemaker's
     # crm_verify to check the CIB XML it writes
     resource-agents pacemaker-cli-utils
+    # the guest's record writer is linked statically (libc.a); xmllint
+    # checks the OCF agents' meta-data
+    libc6-dev libxml2-utils
     # fuzz targets (libFuzzer)
     clang libclang-rt-14-dev
 )

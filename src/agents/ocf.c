@@ -101,6 +101,13 @@ static void usage(const struct ocf_agent *a, FILE *f) {
         fprintf(f, "}\nAn OCF resource agent of tandem; see its meta-data.\n");
 }
 
+static const struct ocf_action *find_action(const struct ocf_action *list, const char *name) {
+        for (const struct ocf_action *act = list; act && act->name; act++)
+                if (streq(act->name, name))
+                        return act;
+        return NULL;
+}
+
 int ocf_main(const struct ocf_agent *a, int argc, char **argv) {
         const char *action = argc > 1 ? argv[1] : NULL;
 
@@ -116,18 +123,21 @@ int ocf_main(const struct ocf_agent *a, int argc, char **argv) {
                 usage(a, stdout);
                 return OCF_SUCCESS;
         }
-        if (streq(action, "validate-all"))
-                return ocf_validate_params(a);
-        for (const struct ocf_action *act = a->actions; act->name; act++) {
-                if (!streq(act->name, action))
-                        continue;
+        if (streq(action, "validate-all")) {
+                int r = ocf_validate_params(a);
+                return r == OCF_SUCCESS && a->validate ? a->validate(a) : r;
+        }
+        const struct ocf_action *act = find_action(a->actions, action);
+        if (!act)
+                act = find_action(a->helper_actions, action);
+        if (act) {
                 if (!act->run) {
                         fprintf(stderr, "%s: action '%s' is not available in this version of tandem\n",
                                 a->name, action);
                         return OCF_ERR_UNIMPLEMENTED;
                 }
                 int r = ocf_validate_params(a);
-                return r != OCF_SUCCESS ? r : act->run();
+                return r != OCF_SUCCESS ? r : act->run(a);
         }
         fprintf(stderr, "%s: unknown action '%s'\n", a->name, action);
         usage(a, stderr);

@@ -31,12 +31,14 @@ struct ocf_param {
         const char *longdesc;
 };
 
+struct ocf_agent;
+
 struct ocf_action {
         const char *name;
         const char *timeout;    /* advisory default, "20s" */
         const char *extra;      /* extra XML attributes, e.g. interval/role, or NULL */
         /* Runs the action; NULL means the agent does not implement it yet. */
-        int (*run)(void);
+        int (*run)(const struct ocf_agent *a);
 };
 
 struct ocf_agent {
@@ -46,6 +48,13 @@ struct ocf_agent {
         const char *longdesc;
         const struct ocf_param *params;   /* terminated by a NULL name */
         const struct ocf_action *actions; /* terminated by a NULL name */
+        /* Actions left out of the meta-data: helpers that the cluster calls
+         * by name, not ones Pacemaker schedules (vm's migrate_listen).
+         * NULL, or terminated by a NULL name. */
+        const struct ocf_action *helper_actions;
+        /* The agent's own checks for validate-all, after the declared
+         * parameters passed theirs; NULL for none. Returns an OCF code. */
+        int (*validate)(const struct ocf_agent *a);
 };
 
 /* OCF_RESKEY_<name> from the environment, or the declared default, or
