@@ -76,7 +76,7 @@ static xmlNode *ensure_child(xmlNode *parent, const char *name) {
 }
 
 /* The sections every CIB has, so that paths into them always resolve. */
-static int ensure_sections(xmlDoc *doc) {
+int cib_doc_ensure_sections(xmlDoc *doc) {
         xmlNode *root = xmlDocGetRootElement(doc), *config;
         const char *sections[] = { "crm_config", "nodes", "resources", "constraints" };
 
@@ -89,15 +89,13 @@ static int ensure_sections(xmlDoc *doc) {
         return ensure_child(root, "status") ? 0 : -ENOMEM;
 }
 
-int cib_doc_parse(const char *data, size_t len, xmlDoc **ret, char *why, size_t why_size) {
+int cib_doc_parse_xml(const char *data, size_t len, xmlDoc **ret, char *why, size_t why_size) {
         xmlParserCtxt *ctxt;
-        _cleanup_xmldoc_ xmlDoc *doc = NULL;
-        struct cib_version v;
-        xmlNode *root;
+        xmlDoc *doc;
         int r;
 
         if (len > CIB_DOC_MAX)
-                return format_error(why, why_size, -EBADMSG, "CIB text of %zu bytes is over the limit of %d",
+                return format_error(why, why_size, -EBADMSG, "XML text of %zu bytes is over the limit of %d",
                                     len, CIB_DOC_MAX);
         ctxt = xmlNewParserCtxt();
         if (!ctxt)
@@ -114,16 +112,31 @@ int cib_doc_parse(const char *data, size_t len, xmlDoc **ret, char *why, size_t 
                 return r;
         }
         xmlFreeParserCtxt(ctxt);
-        if (doc->intSubset || doc->extSubset)
-                return format_error(why, why_size, -EBADMSG, "a CIB may not carry a DTD");
+        if (doc->intSubset || doc->extSubset || !xmlDocGetRootElement(doc)) {
+                xmlFreeDoc(doc);
+                return format_error(why, why_size, -EBADMSG, "a DTD is not accepted here");
+        }
+        *ret = doc;
+        return 0;
+}
+
+int cib_doc_parse(const char *data, size_t len, xmlDoc **ret, char *why, size_t why_size) {
+        _cleanup_xmldoc_ xmlDoc *doc = NULL;
+        struct cib_version v;
+        xmlNode *root;
+        int r;
+
+        r = cib_doc_parse_xml(data, len, &doc, why, why_size);
+        if (r < 0)
+                return r;
         root = xmlDocGetRootElement(doc);
-        if (!root || !xmlStrEqual(root->name, (const xmlChar *) "cib"))
+        if (!xmlStrEqual(root->name, (const xmlChar *) "cib"))
                 return format_error(why, why_size, -EBADMSG, "the root element is <%s>, not <cib>",
-                                    root ? (const char *) root->name : "");
+                                    (const char *) root->name);
         if (cib_doc_version(doc, &v) < 0)
                 return format_error(why, why_size, -EBADMSG,
                                     "admin_epoch, epoch and num_updates must be decimal numbers");
-        r = ensure_sections(doc);
+        r = cib_doc_ensure_sections(doc);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(doc);

@@ -47,6 +47,14 @@ int cib_doc_set_version(xmlDoc *doc, const struct cib_version *v);
  * reason (and line for XML errors) in why. */
 int cib_doc_parse(const char *data, size_t len, xmlDoc **ret, char *why, size_t why_size);
 
+/* The same safety for any XML (an element carried by a message): a
+ * document with a root element, or -EBADMSG and why. */
+int cib_doc_parse_xml(const char *data, size_t len, xmlDoc **ret, char *why, size_t why_size);
+
+/* Add whatever of <configuration> (crm_config, nodes, resources,
+ * constraints) and <status> is missing. -ENOMEM. */
+int cib_doc_ensure_sections(xmlDoc *doc);
+
 /* An empty CIB at version 0.0.0, as a node that never had one starts. */
 int cib_doc_new_empty(xmlDoc **ret);
 
