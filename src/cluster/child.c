@@ -30,7 +30,7 @@ struct child {
         sd_event_source *exit_src, *timer;
         struct stream out, err;
         int stdin_fd;
-        const char *stdin_data;
+        char *stdin_data;       /* a copy, freed with the child */
         size_t stdin_len, stdin_done;
         sd_event_source *stdin_src;
         size_t output_max;
@@ -52,6 +52,7 @@ static void child_free(struct child *c) {
         buf_free(&c->err.data);
         c->stdin_src = sd_event_source_disable_unref(c->stdin_src);
         c->stdin_fd = safe_close(c->stdin_fd);
+        free(c->stdin_data);
         c->exit_src = sd_event_source_disable_unref(c->exit_src);
         c->timer = sd_event_source_disable_unref(c->timer);
         c->exec_err_fd = safe_close(c->exec_err_fd);
@@ -256,9 +257,14 @@ int child_spawn(sd_event *e, const struct child_spec *spec, child_done_t done, v
                 r = add_stream(c, &c->err, TAKE_FD(err_pipe[0]));
         if (r >= 0 && spec->stdin_data) {
                 c->stdin_fd = TAKE_FD(in_pipe[1]);
-                c->stdin_data = spec->stdin_data;
+                c->stdin_data = malloc(spec->stdin_len ? spec->stdin_len : 1);
                 c->stdin_len = spec->stdin_len;
-                r = sd_event_add_io(e, &c->stdin_src, c->stdin_fd, EPOLLOUT, on_stdin, c);
+                if (!c->stdin_data)
+                        r = -ENOMEM;
+                else {
+                        memcpy(c->stdin_data, spec->stdin_data, spec->stdin_len);
+                        r = sd_event_add_io(e, &c->stdin_src, c->stdin_fd, EPOLLOUT, on_stdin, c);
+                }
         }
         if (r >= 0 && spec->timeout_usec > 0)
                 r = sd_event_add_time_relative(e, &c->timer, CLOCK_MONOTONIC, spec->timeout_usec, 0, on_timer, c);

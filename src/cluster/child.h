@@ -15,7 +15,7 @@ struct child_spec {
         const char *path;          /* the program, run as is (no PATH search) */
         char *const *argv;         /* NULL-terminated, argv[0] included */
         char *const *envp;         /* the whole environment, NULL-terminated */
-        const char *stdin_data;    /* written to stdin, which is then closed; NULL: /dev/null */
+        const char *stdin_data;    /* copied, written to stdin, which is then closed; NULL: /dev/null */
         size_t stdin_len;
         uint64_t timeout_usec;     /* 0: none */
         uint64_t kill_grace_usec;  /* SIGTERM to SIGKILL; 0: 5 s */
