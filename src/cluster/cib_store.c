@@ -78,11 +78,10 @@ int cib_store_open(const char *dir, unsigned keep, struct cib_store **ret) {
         size_t n = 0;
         int r;
 
-        r = mkdir_p(dir, 0750);
-        if (r < 0)
-                return r;
+        /* The directory is made by the first save, not here: loading
+         * from a directory that is not there is an empty CIB. */
         r = list_backups(dir, &seqs, &n);
-        if (r < 0)
+        if (r < 0 && r != -ENOENT)
                 return r;
         s = calloc(1, sizeof(*s));
         if (!s || !(s->dir = strdup(dir))) {
@@ -254,7 +253,9 @@ int cib_store_load(struct cib_store *s, xmlDoc **ret_doc, char **ret_source, str
                         return -ENOMEM;
         }
         r = list_backups(s->dir, &seqs, &n);
-        if (r < 0)
+        if (r == -ENOENT)
+                n = 0;
+        else if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *path = backup_path(s, (uint64_t) seqs[i]);
@@ -310,6 +311,8 @@ int cib_store_save(struct cib_store *s, xmlDoc *doc) {
         if (!main_path)
                 return -ENOMEM;
         r = cib_store_format(doc, &text, &len);
+        if (r >= 0)
+                r = mkdir_p(s->dir, 0750);
         if (r < 0)
                 return r;
         /* The current file becomes a version: a hard link, so that cib.xml

@@ -20,7 +20,7 @@
 
 struct cib_store;
 
-/* Use directory dir (created 0750 if missing), keeping `keep` previous
+/* Use directory dir (created 0750 by the first save if missing), keeping `keep` previous
  * versions (at least 1). Returns 0 and the store, or a negative errno. */
 int cib_store_open(const char *dir, unsigned keep, struct cib_store **ret);
 void cib_store_free(struct cib_store *s);  /* NULL allowed */

@@ -17,7 +17,7 @@ wait_socket() { for _ in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.05; don
 
 "$BUILD/src/tandem-diskd" --socket "$dir/diskd.sock" --config "$dir/none.conf" 2>"$dir/diskd.log" &
 pids+=($!); diskd=$!
-"$BUILD/src/tandem-clusterd" --socket "$dir/clusterd.sock" 2>"$dir/clusterd.log" &
+"$BUILD/src/tandem-clusterd" --socket "$dir/clusterd.sock" --cib-dir "$dir/cib" 2>"$dir/clusterd.log" &
 pids+=($!); clusterd=$!
 wait_socket "$dir/diskd.sock"
 wait_socket "$dir/clusterd.sock"

@@ -123,6 +123,25 @@ static void save_versions(struct cib_store *s, unsigned n) {
         }
 }
 
+static void test_missing_dir(void **state) {
+        _cleanup_free_ char *dir = tmpdir_new();
+        _cleanup_free_ char *sub = path_in(dir, "var/lib/tandem/cib");
+        _cleanup_free_ char *src = NULL;
+        struct cib_store *s = NULL;
+        xmlDoc *doc = NULL;
+
+        /* Opening and loading create nothing; the first save does. */
+        assert_int_equal(cib_store_open(sub, 3, &s), 0);
+        assert_int_equal(cib_store_load(s, &doc, &src, NULL), 0);
+        assert_null(src);
+        assert_false(exists_in(dir, "var"));
+        assert_int_equal(cib_store_save(s, doc), 0);
+        assert_true(exists_in(sub, "cib.xml"));
+        xmlFreeDoc(doc);
+        cib_store_free(s);
+        assert_int_equal(rm_rf(dir), 0);
+}
+
 static void test_versions_kept(void **state) {
         _cleanup_free_ char *dir = tmpdir_new();
         struct cib_store *s = NULL;
@@ -232,6 +251,7 @@ int main(void) {
                 cmocka_unit_test(test_version_order),
                 cmocka_unit_test(test_parse_errors),
                 cmocka_unit_test(test_empty_dir_and_roundtrip),
+                cmocka_unit_test(test_missing_dir),
                 cmocka_unit_test(test_versions_kept),
                 cmocka_unit_test(test_corrupt_main),
                 cmocka_unit_test(test_truncated_main),
