@@ -18,6 +18,10 @@ packages=(
     qemu-system-x86 busybox-static cpio file
     # fuzz targets (libFuzzer)
     clang libclang-rt-14-dev
+    # tandem-clusterd's executor tests run stock OCF agents:
+    # ocf:heartbeat:Dummy and ocf:pacemaker:Stateful (the latter without
+    # the rest of Pacemaker)
+    resource-agents pacemaker-resource-agents
 )
 
 missing=()
