@@ -26,7 +26,9 @@ struct exec_op {
         struct exec_op *next, *prev;
         struct req_copy rc;
         int call_id;
-        struct child *child;
+        struct child *child;    /* NULL while waiting for its turn */
+        bool started;
+        uint64_t queued_usec, started_usec;  /* CLOCK_MONOTONIC */
         time_t last_run;
         exec_done_t done;
         void *userdata;
@@ -40,6 +42,7 @@ struct exec_recurring {
         struct child *child;
         time_t last_run;
         sd_event_source *timer;
+        bool due;               /* its interval passed while the resource was busy */
         bool have_last, in_callback, stopped;
         int last_rc;
         enum exec_status last_status;
@@ -323,17 +326,97 @@ static void op_free(struct exec_op *op) {
         free(op);
 }
 
+/* Operations on one resource run one at a time, in the order asked (as
+ * in Pacemaker's executor: a stop never overlaps a monitor); operations
+ * on different resources run side by side. */
+static bool rsc_running(const struct executor *ex, const char *rsc_id) {
+        for (struct exec_op *op = ex->ops; op; op = op->next)
+                if (op->started && streq(op->rc.req.rsc_id, rsc_id))
+                        return true;
+        for (struct exec_recurring *r = ex->recurring; r; r = r->next)
+                if (r->child && streq(r->rc.req.rsc_id, rsc_id))
+                        return true;
+        return false;
+}
+
+/* Running, or with operations waiting for their turn. */
+static bool rsc_busy(const struct executor *ex, const char *rsc_id) {
+        for (struct exec_op *op = ex->ops; op; op = op->next)
+                if (streq(op->rc.req.rsc_id, rsc_id))
+                        return true;
+        return rsc_running(ex, rsc_id);
+}
+
+static void on_op_done(const struct child_result *cr, void *userdata);
+static int recurring_run(struct exec_recurring *r);
+static void recurring_free(struct exec_recurring *r);
+static void recurring_reschedule(struct exec_recurring *r);
+
+static int op_start(struct exec_op *op) {
+        int r;
+
+        op->last_run = time(NULL);
+        op->started_usec = (uint64_t) now_usec(CLOCK_MONOTONIC);
+        r = spawn_agent(op->ex, &op->rc.req, on_op_done, op, &op->child);
+        op->started = r >= 0;
+        return r;
+}
+
+/* The result of an operation that ends without its agent running. */
+static void op_end_early(struct exec_op *op, enum exec_status status, const char *reason) {
+        struct exec_result res = { .call_id = op->call_id, .rc = OCF_ERR_GENERIC, .status = status,
+                                   .output = "", .errout = "", .exit_reason = reason,
+                                   .last_run = time(NULL) };
+
+        res.last_rc_change = res.last_run;
+        op_unlink(op);
+        op->done(&op->rc.req, &res, op->userdata);
+        op_free(op);
+}
+
+/* Whatever waits on rsc_id, now that nothing of it runs: the oldest
+ * waiting operation, else a recurring operation that came due. */
+static void kick(struct executor *ex, const char *rsc_id) {
+        for (;;) {
+                struct exec_op *op;
+
+                if (rsc_running(ex, rsc_id))
+                        return;
+                for (op = ex->ops; op && (op->started || !streq(op->rc.req.rsc_id, rsc_id)); op = op->next)
+                        ;
+                if (!op)
+                        break;
+                if (op_start(op) >= 0)
+                        return;
+                op_end_early(op, EXEC_ERROR, "cannot start the agent");
+        }
+        for (struct exec_recurring *r = ex->recurring; r; r = r->next)
+                if (r->due && streq(r->rc.req.rsc_id, rsc_id)) {
+                        r->due = false;
+                        if (recurring_run(r) < 0)
+                                recurring_reschedule(r);
+                        return;
+                }
+}
+
 static void on_op_done(const struct child_result *cr, void *userdata) {
         struct exec_op *op = userdata;
         struct exec_result res = { .call_id = op->call_id, .last_run = op->last_run, .last_rc_change = op->last_run };
+        struct executor *ex = op->ex;
+        _cleanup_free_ char *rsc_id = NULL;
         char reason[512];
 
         map_result(cr, &res);
         res.exit_reason = exit_reason(cr->err, reason, sizeof(reason));
+        res.queue_ms = (uint32_t) ((op->started_usec - op->queued_usec) / 1000);
         op->child = NULL;
+        op->started = false;
         op_unlink(op);
         op->done(&op->rc.req, &res, op->userdata);
+        rsc_id = (char *) TAKE_PTR(op->rc.req.rsc_id);
         op_free(op);
+        if (rsc_id)
+                kick(ex, rsc_id);
 }
 
 int executor_new(sd_event *e, const char *ocf_root, struct executor **ret) {
@@ -355,14 +438,16 @@ int executor_new(sd_event *e, const char *ocf_root, struct executor **ret) {
 void executor_free(struct executor *ex) {
         if (!ex)
                 return;
-        while (ex->recurring)
-                executor_recurring_stop(ex->recurring);
+        /* Operations first, so that nothing waiting starts as the
+         * recurring ones go. */
         while (ex->ops) {
                 struct exec_op *op = ex->ops;
                 child_kill(op->child);
                 op_unlink(op);
                 op_free(op);
         }
+        while (ex->recurring)
+                recurring_free(ex->recurring);
         sd_event_unref(ex->loop);
         free(ex->ocf_root);
         free(ex);
@@ -397,17 +482,25 @@ int executor_run(struct executor *ex, const struct exec_request *req, exec_done_
         op->ex = ex;
         op->done = done;
         op->userdata = userdata;
-        op->last_run = time(NULL);
-        r = spawn_agent(ex, &op->rc.req, on_op_done, op, &op->child);
-        if (r < 0) {
-                op_free(op);
-                return r;
+        op->queued_usec = (uint64_t) now_usec(CLOCK_MONOTONIC);
+        if (!rsc_busy(ex, req->rsc_id)) {
+                r = op_start(op);
+                if (r < 0) {
+                        op_free(op);
+                        return r;
+                }
         }
         op->call_id = next_call_id(ex);
-        op->next = ex->ops;
-        if (ex->ops)
-                ex->ops->prev = op;
-        ex->ops = op;
+        /* Appended: the list is the order operations were asked in. */
+        if (!ex->ops)
+                ex->ops = op;
+        else {
+                struct exec_op *last = ex->ops;
+                while (last->next)
+                        last = last->next;
+                last->next = op;
+                op->prev = last;
+        }
         return op->call_id;
 }
 
@@ -421,10 +514,15 @@ int executor_cancel(struct executor *ex, int call_id) {
         if (!op)
                 return -ENOENT;
         child_kill(op->child);
+        op->child = NULL;
+        op->started = false;
         op_unlink(op);
         res.last_run = res.last_rc_change = op->last_run;
         op->done(&op->rc.req, &res, op->userdata);
+        _cleanup_free_ char *rsc_id = (char *) TAKE_PTR(op->rc.req.rsc_id);
         op_free(op);
+        if (rsc_id)
+                kick(ex, rsc_id);
         return 0;
 }
 
@@ -432,15 +530,13 @@ unsigned executor_running(const struct executor *ex) {
         unsigned n = 0;
 
         for (struct exec_op *op = ex->ops; op; op = op->next)
-                n++;
+                n += op->started;
         for (struct exec_recurring *r = ex->recurring; r; r = r->next)
                 n += r->child != NULL;
         return n;
 }
 
 /* ---- recurring operations ---- */
-
-static int recurring_run(struct exec_recurring *r);
 
 static void recurring_free(struct exec_recurring *r) {
         if (r->prev)
@@ -459,8 +555,17 @@ static int on_recurring_timer(sd_event_source *s, uint64_t usec, void *userdata)
         struct exec_recurring *r = userdata;
 
         r->timer = sd_event_source_disable_unref(r->timer);
-        (void) recurring_run(r);
+        if (rsc_busy(r->ex, r->rc.req.rsc_id))
+                r->due = true;          /* runs when the resource is free */
+        else if (recurring_run(r) < 0)
+                recurring_reschedule(r);
         return 0;
+}
+
+static void recurring_reschedule(struct exec_recurring *r) {
+        r->timer = sd_event_source_disable_unref(r->timer);
+        (void) sd_event_add_time_relative(r->ex->loop, &r->timer, CLOCK_MONOTONIC,
+                                          (uint64_t) r->rc.req.interval_ms * 1000, 0, on_recurring_timer, r);
 }
 
 static void on_recurring_done(const struct child_result *cr, void *userdata) {
@@ -484,12 +589,14 @@ static void on_recurring_done(const struct child_result *cr, void *userdata) {
                 r->on_change(&r->rc.req, &res, r->userdata);
                 r->in_callback = false;
         }
-        if (r->stopped) {
+        struct executor *ex = r->ex;
+        _cleanup_free_ char *rsc_id = strdup(r->rc.req.rsc_id);
+        if (r->stopped)
                 recurring_free(r);
-                return;
-        }
-        (void) sd_event_add_time_relative(r->ex->loop, &r->timer, CLOCK_MONOTONIC,
-                                          (uint64_t) r->rc.req.interval_ms * 1000, 0, on_recurring_timer, r);
+        else
+                recurring_reschedule(r);
+        if (rsc_id)
+                kick(ex, rsc_id);
 }
 
 static int recurring_run(struct exec_recurring *r) {
@@ -520,6 +627,11 @@ int executor_recurring_start(struct executor *ex, const struct exec_request *req
         if (ex->recurring)
                 ex->recurring->prev = r;
         ex->recurring = r;
+        if (rsc_busy(ex, req->rsc_id)) {
+                r->due = true;
+                *ret = r;
+                return 0;
+        }
         rr = recurring_run(r);
         if (rr < 0) {
                 recurring_free(r);
@@ -530,13 +642,22 @@ int executor_recurring_start(struct executor *ex, const struct exec_request *req
 }
 
 void executor_recurring_stop(struct exec_recurring *r) {
+        struct executor *ex;
+        char *rsc_id;
+
         if (!r)
                 return;
         if (r->in_callback) {
                 r->stopped = true;
                 return;
         }
+        ex = r->ex;
+        /* A run it cuts short may have kept operations waiting. */
+        rsc_id = (char *) TAKE_PTR(r->rc.req.rsc_id);
         recurring_free(r);
+        if (rsc_id)
+                kick(ex, rsc_id);
+        free(rsc_id);
 }
 
 /* ---- names and the status section ---- */

@@ -3,8 +3,10 @@
  * OCF_RESOURCE_INSTANCE, _TYPE, _PROVIDER, OCF_RESKEY_<param> and
  * OCF_RESKEY_CRM_meta_* in the environment; timeouts (SIGTERM, then
  * SIGKILL to the agent's process group); exit codes mapped to results as
- * Pacemaker records them; recurring monitors. Results become Pacemaker's
- * lrm_rsc_op elements through exec_op_xml(). */
+ * Pacemaker records them; recurring monitors. Operations on one resource
+ * run one at a time in the order asked (a recurring run that comes due
+ * meanwhile waits its turn); different resources run side by side.
+ * Results become Pacemaker's lrm_rsc_op elements through exec_op_xml(). */
 #pragma once
 
 #include <libxml/tree.h>
@@ -60,7 +62,8 @@ struct exec_result {
         const char *output;       /* the agent's stdout (last 64 KiB) */
         const char *errout;       /* its stderr (last 64 KiB) */
         const char *exit_reason;  /* the last "ocf-exit-reason:" line of stderr, or "" */
-        uint32_t exec_ms, queue_ms;
+        uint32_t exec_ms;
+        uint32_t queue_ms;        /* waiting for the resource's previous operations */
         time_t last_run;          /* wall clock when it started */
         time_t last_rc_change;    /* when rc/status last changed (recurring: across runs) */
 };

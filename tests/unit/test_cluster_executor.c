@@ -334,6 +334,43 @@ static void test_recurring(void **state) {
         outcome_clear(&o);
 }
 
+static void on_done_counted(const struct exec_request *req, const struct exec_result *res, void *userdata) {
+        struct outcome *o = userdata;
+
+        on_done(req, res, userdata);
+        o->exec_ms = res->queue_ms;     /* what this test looks at */
+}
+
+static void test_one_at_a_time(void **state) {
+        struct fixture *f = *state;
+        _cleanup_free_ char *body = strjoin("log=", f->dir, "/log-$OCF_RESOURCE_INSTANCE\n"
+                                            "echo \"start $1\" >> $log\nsleep 0.1\necho \"end $1\" >> $log\n", NULL);
+        _cleanup_free_ char *log = NULL, *path = strjoin(f->dir, "/log-a", NULL);
+        struct exec_request req = { .rsc_id = "a", .provider = "test", .type = "serial", .timeout_ms = 5000 };
+        struct outcome o[4] = { 0 };
+        const char *actions[] = { "start", "monitor", "stop" };
+
+        write_agent(f, "serial", body);
+        for (int i = 0; i < 3; i++) {
+                req.action = actions[i];
+                assert_true(executor_run(f->mine, &req, on_done_counted, &o[i]) > 0);
+        }
+        req.rsc_id = "b";
+        req.action = "start";
+        assert_true(executor_run(f->mine, &req, on_done_counted, &o[3]) > 0);
+        /* a's first operation and b's run; a's others wait. */
+        assert_int_equal(executor_running(f->mine), 2);
+        for (int i = 0; i < 4; i++)
+                run_until(f, &o[i], 5000);
+        assert_int_equal(read_file(path, &log, NULL), 0);
+        assert_string_equal(log, "start start\nend start\nstart monitor\nend monitor\nstart stop\nend stop\n");
+        assert_true(o[0].exec_ms < 100);        /* queue-time */
+        assert_true(o[2].exec_ms >= 150);
+        assert_true(o[3].exec_ms < 100);
+        for (int i = 0; i < 4; i++)
+                outcome_clear(&o[i]);
+}
+
 static const char *attr(xmlNode *n, const char *name, char *buf, size_t size) {
         xmlChar *v = xmlGetProp(n, (const xmlChar *) name);
 
@@ -396,6 +433,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_timeouts, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_huge_output, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_recurring, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_one_at_a_time, setup, teardown),
                 cmocka_unit_test(test_lrm_rsc_op),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
