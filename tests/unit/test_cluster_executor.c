@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "executor.h"
+#include "lrm_history.h"
 #include "util.h"
 
 #define SYSTEM_OCF_ROOT "/usr/lib/ocf"
@@ -424,6 +425,64 @@ static void test_lrm_rsc_op(void **state) {
         assert_string_equal(exec_status_to_string(EXEC_TIMEOUT), "Timed Out");
 }
 
+/* Record res into *cib through a change, as every member would. */
+static void record(xmlDoc **cib, const struct exec_request *req, const struct exec_result *res, bool failure) {
+        struct cib_msg *m = NULL;
+        xmlDoc *next = NULL;
+        char why[256] = "";
+
+        assert_int_equal(lrm_history_change(*cib, 1, 0, "1", "alice", req, res, NULL, failure, &m), 0);
+        if (cib_sync_apply(*cib, m, &next, why, sizeof(why)) < 0)
+                fail_msg("%s", why);
+        cib_msg_free(m);
+        xmlFreeDoc(*cib);
+        *cib = next;
+}
+
+static unsigned count_ops(xmlDoc *cib) {
+        xmlNode *rsc = cib_sync_find(cib, "/cib/status/node_state[@id='1']/lrm[@id='1']/lrm_resources/"
+                                          "lrm_resource[@id='d1']");
+        unsigned n = 0;
+
+        assert_non_null(rsc);
+        for (xmlNode *c = rsc->children; c; c = c->next)
+                n += c->type == XML_ELEMENT_NODE;
+        return n;
+}
+
+static void test_lrm_history(void **state) {
+        struct exec_request req = { .rsc_id = "d1", .provider = "heartbeat", .type = "Dummy", .action = "start",
+                                    .node = "alice" };
+        struct exec_result res = { .call_id = 1, .rc = 0, .status = EXEC_DONE, .exit_reason = "" };
+        struct cib_version v;
+        xmlDoc *cib = NULL;
+        char b[64];
+
+        assert_int_equal(cib_doc_new_empty(&cib), 0);
+        record(&cib, &req, &res, false);        /* creates node_state .. lrm_rsc_op */
+        assert_int_equal(count_ops(cib), 1);
+        assert_string_equal(attr(cib_sync_find(cib, "/cib/status/node_state[@id='1']"), "uname", b, sizeof(b)),
+                            "alice");
+        req.action = "monitor";
+        req.interval_ms = 10000;
+        res.call_id = 2;
+        record(&cib, &req, &res, false);        /* a second entry */
+        assert_int_equal(count_ops(cib), 2);
+        req.action = "stop";
+        req.interval_ms = 0;
+        res.call_id = 3;
+        record(&cib, &req, &res, false);        /* replaces d1_last_0 */
+        assert_int_equal(count_ops(cib), 2);
+        xmlNode *last = cib_sync_find(cib, "/cib/status/node_state[@id='1']/lrm[@id='1']/lrm_resources/"
+                                           "lrm_resource[@id='d1']/lrm_rsc_op[@id='d1_last_0']");
+        assert_string_equal(attr(last, "operation", b, sizeof(b)), "stop");
+        assert_string_equal(attr(last, "call-id", b, sizeof(b)), "3");
+        /* Status only: num_updates counted, epoch untouched. */
+        assert_int_equal(cib_doc_version(cib, &v), 0);
+        assert_true(v.epoch == 0 && v.num_updates == 3);
+        xmlFreeDoc(cib);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_dummy_life_cycle, setup, teardown),
@@ -435,6 +494,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_recurring, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_one_at_a_time, setup, teardown),
                 cmocka_unit_test(test_lrm_rsc_op),
+                cmocka_unit_test(test_lrm_history),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
