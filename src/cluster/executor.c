@@ -11,6 +11,7 @@
 
 #define DEFAULT_TIMEOUT_MS 20000
 #define EXEC_OUTPUT_MAX (64 * 1024)
+#define EXEC_METADATA_MAX (4 * 1024 * 1024)
 #define CRM_FEATURE_SET "3.17.4"
 
 extern char **environ;
@@ -304,7 +305,8 @@ static int spawn_agent(struct executor *ex, const struct exec_request *r, child_
                         .envp = e.v,
                         .timeout_usec = (uint64_t) r->timeout_ms * 1000,
                         .kill_grace_usec = ex->kill_grace_usec,
-                        .output_max = EXEC_OUTPUT_MAX,
+                        /* meta-data is read whole, never cut. */
+                        .output_max = streq(r->action, "meta-data") ? EXEC_METADATA_MAX : EXEC_OUTPUT_MAX,
                 };
                 rr = child_spawn(ex->loop, &spec, done, userdata, ret);
         }

@@ -59,7 +59,7 @@ struct exec_result {
         int call_id;
         int rc;                   /* OCF exit code; OCF_ERR_GENERIC when there is none */
         enum exec_status status;
-        const char *output;       /* the agent's stdout (last 64 KiB) */
+        const char *output;       /* the agent's stdout (last 64 KiB; meta-data: up to 4 MiB) */
         const char *errout;       /* its stderr (last 64 KiB) */
         const char *exit_reason;  /* the last "ocf-exit-reason:" line of stderr, or "" */
         uint32_t exec_ms;

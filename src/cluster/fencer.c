@@ -69,6 +69,30 @@ static int check_request(const struct fence_request *req) {
         return 0;
 }
 
+/* The plug pcmk_host_map gives for target ("alice:1;bob:2", also with
+ * spaces or commas between entries, '=' for ':'), malloc'd, or NULL when
+ * it names no plug for it. */
+static char *mapped_plug(const struct fence_request *req) {
+        const char *map = NULL;
+
+        for (size_t i = 0; i < req->n_params; i++)
+                if (streq(req->params[i].name, "pcmk_host_map"))
+                        map = req->params[i].value;
+        for (const char *p = map; p && *p;) {
+                size_t len = strcspn(p, "; ,\t");
+                const char *sep = memchr(p, ':', len);
+
+                if (!sep)
+                        sep = memchr(p, '=', len);
+                if (sep && (size_t) (sep - p) == strlen(req->target) && strneq(p, req->target, (size_t) (sep - p)) &&
+                    sep + 1 < p + len)
+                        return strndup(sep + 1, len - (size_t) (sep + 1 - p));
+                p += len;
+                p += strspn(p, "; ,\t");
+        }
+        return NULL;
+}
+
 int fence_request_text(const struct fence_request *req, char **ret) {
         _cleanup_buf_ struct buf b = BUF_INIT;
         char *text;
@@ -78,8 +102,11 @@ int fence_request_text(const struct fence_request *req, char **ret) {
         if (r < 0)
                 return r;
         r = buf_printf(&b, "action=%s\n", req->action);
-        if (r >= 0 && req->target)
-                r = buf_printf(&b, "plug=%s\nport=%s\nnodename=%s\n", req->target, req->target, req->target);
+        if (r >= 0 && req->target) {
+                _cleanup_free_ char *mapped = mapped_plug(req);
+                const char *plug = mapped ? mapped : req->target;
+                r = buf_printf(&b, "plug=%s\nport=%s\nnodename=%s\n", plug, plug, req->target);
+        }
         for (size_t i = 0; r >= 0 && i < req->n_params; i++)
                 if (!reserved_param(req->params[i].name))
                         r = buf_printf(&b, "%s=%s\n", req->params[i].name, req->params[i].value);

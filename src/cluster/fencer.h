@@ -17,7 +17,9 @@
 struct fence_request {
         const char *agent;        /* "fence_tandem_lab": a file in the agent directory */
         const char *action;       /* off, on, reboot, monitor, status, list, metadata, validate-all */
-        const char *target;       /* the node to act on; NULL for monitor, list, metadata */
+        const char *target;       /* the node to act on; NULL for monitor, list, metadata. Sent as
+                                   * nodename=, and as plug=/port= unless the parameter
+                                   * pcmk_host_map ("alice:1;bob:2") maps it to another plug. */
         /* The stonith primitive's instance attributes. Pacemaker's own
          * (pcmk_*, and the ones below that the fencer sets) are not passed. */
         const struct exec_param *params;

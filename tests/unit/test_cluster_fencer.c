@@ -94,6 +94,22 @@ static void test_request_text(void **state) {
         assert_int_equal(fence_request_text(&req, &text), 0);
         assert_string_equal(text, "action=off\nplug=bob\nport=bob\nnodename=bob\nipaddr=198.51.100.9\n"
                                   "login=admin\n");
+        /* pcmk_host_map names the plug; it is not passed on itself. */
+        struct exec_param mapped[] = { { "pcmk_host_map", "alice:vm-a; bob=vm-b,carol:" } };
+        struct fence_request mreq = { .agent = "fence_x", .action = "reboot", .target = "bob", .params = mapped,
+                                      .n_params = 1 };
+        assert_int_equal(fence_request_text(&mreq, &bad), 0);
+        assert_string_equal(bad, "action=reboot\nplug=vm-b\nport=vm-b\nnodename=bob\n");
+        free(bad);
+        mreq.target = "carol";  /* an empty mapping: the node name */
+        assert_int_equal(fence_request_text(&mreq, &bad), 0);
+        assert_string_equal(bad, "action=reboot\nplug=carol\nport=carol\nnodename=carol\n");
+        free(bad);
+        mreq.target = "ali";    /* a prefix of alice is not alice */
+        assert_int_equal(fence_request_text(&mreq, &bad), 0);
+        assert_non_null(strstr(bad, "plug=ali\n"));
+        free(bad);
+
         /* A newline would smuggle in another key. */
         params[0].value = "x\naction=on";
         assert_int_equal(fence_request_text(&req, &bad), -EINVAL);
