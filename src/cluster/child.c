@@ -174,6 +174,10 @@ static _noreturn_ void run_child(const struct child_spec *spec, int in_fd, int o
                         (void) signal(sig, SIG_DFL);
         if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
                 _exit(127);
+        /* dup2() onto itself (a daemon started with 0-2 closed got its
+         * pipes there) keeps close-on-exec: clear it. */
+        for (int fd = 0; fd <= 2; fd++)
+                (void) fcntl(fd, F_SETFD, 0);
         execve(spec->path, spec->argv, spec->envp);
         e = errno;
         (void) !write(exec_err_fd, &e, sizeof(e));

@@ -752,6 +752,9 @@ static int apply_replace(xmlDoc *doc, const struct cib_msg *m, xmlDoc **ret, cha
         next = xmlCopyDoc(m->cib, 1);
         if (!next)
                 return -ENOMEM;
+        r = cib_doc_ensure_sections(next);
+        if (r < 0)
+                return r;
         if (cib_version_compare(&theirs, &cur) <= 0) {
                 theirs = (struct cib_version) { cur.admin_epoch, cur.epoch + 1, 0 };
                 r = cib_doc_set_version(next, &theirs);
