@@ -204,6 +204,43 @@ static void env_add_meta(struct env *e, const char *name, const char *value) {
         env_add(e, "OCF_RESKEY_CRM_meta_%s=%s", n, value);
 }
 
+static bool has_meta(const struct exec_request *r, const char *name) {
+        for (size_t i = 0; i < r->n_meta; i++)
+                if (streq(r->meta[i].name, name))
+                        return true;
+        return false;
+}
+
+/* Stock agents written before Pacemaker 2.1 (ocf:linbit:drbd, ...) read
+ * the old words: each promoted/unpromoted variable is also exported
+ * under its master/slave name, unless the request gives that itself. */
+static void add_legacy_alias(struct env *e, const struct exec_request *r, const char *name, const char *value) {
+        static const char *const words[][2] = {
+                { "notify_promoted_", "notify_master_" },
+                { "notify_unpromoted_", "notify_slave_" },
+                { "promoted-max", "master-max" },
+                { "promoted_max", "master_max" },
+                { "promoted-node-max", "master-node-max" },
+                { "promoted_node_max", "master_node_max" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(words); i++) {
+                const char *rest = startswith(name, words[i][0]);
+                _cleanup_free_ char *alias = NULL;
+
+                if (!rest || (*rest && words[i][0][strlen(words[i][0]) - 1] != '_'))
+                        continue;
+                alias = strjoin(words[i][1], rest, NULL);
+                if (!alias) {
+                        e->failed = true;
+                        return;
+                }
+                if (!has_meta(r, alias))
+                        env_add_meta(e, alias, value);
+                return;
+        }
+}
+
 /* The daemon's environment without its own OCF_ variables, plus the
  * agent's. */
 static int build_env(const struct executor *ex, const struct exec_request *r, struct env *e) {
@@ -228,8 +265,10 @@ static int build_env(const struct executor *ex, const struct exec_request *r, st
                 env_add(e, "OCF_RESKEY_CRM_meta_migrate_source=%s", r->migrate_source);
         if (r->migrate_target)
                 env_add(e, "OCF_RESKEY_CRM_meta_migrate_target=%s", r->migrate_target);
-        for (size_t i = 0; i < r->n_meta; i++)
+        for (size_t i = 0; i < r->n_meta; i++) {
                 env_add_meta(e, r->meta[i].name, r->meta[i].value);
+                add_legacy_alias(e, r, r->meta[i].name, r->meta[i].value);
+        }
         return e->failed ? -ENOMEM : 0;
 }
 

@@ -50,7 +50,8 @@ struct exec_request {
         const struct exec_param *params;   /* OCF_RESKEY_<name> */
         size_t n_params;
         /* OCF_RESKEY_CRM_meta_<name>, '-' written as '_': clone_max,
-         * notify_type, notify_start_uname, ... */
+         * notify_type, notify_start_uname, ...; promoted/unpromoted
+         * names are also exported under their old master/slave words. */
         const struct exec_param *meta;
         size_t n_meta;
 };

@@ -166,9 +166,10 @@ static void test_environment(void **state) {
         struct fixture *f = *state;
         struct exec_param params[] = { { "ip", "198.51.100.7" }, { "with space", "a b" } };
         struct exec_param meta[] = { { "clone-max", "2" }, { "notify_type", "pre" },
-                                     { "notify_operation", "start" }, { "notify_start_uname", "bob" } };
+                                     { "notify_operation", "start" }, { "notify_start_uname", "bob" },
+                                     { "notify_promoted_uname", "alice" }, { "promoted-max", "1" } };
         struct exec_request req = { .rsc_id = "vm1", .provider = "test", .type = "env", .action = "migrate_to",
-                                    .params = params, .n_params = 2, .meta = meta, .n_meta = 4,
+                                    .params = params, .n_params = 2, .meta = meta, .n_meta = 6,
                                     .timeout_ms = 5000, .node = "alice", .migrate_source = "alice",
                                     .migrate_target = "bob" };
         struct outcome o = { 0 };
@@ -180,6 +181,8 @@ static void test_environment(void **state) {
                 "OCF_RESKEY_CRM_meta_migrate_source=alice", "OCF_RESKEY_CRM_meta_migrate_target=bob",
                 "OCF_RESKEY_CRM_meta_clone_max=2", "OCF_RESKEY_CRM_meta_notify_type=pre",
                 "OCF_RESKEY_CRM_meta_notify_start_uname=bob", "ARG=migrate_to",
+                "OCF_RESKEY_CRM_meta_notify_promoted_uname=alice", "OCF_RESKEY_CRM_meta_notify_master_uname=alice",
+                "OCF_RESKEY_CRM_meta_promoted_max=1", "OCF_RESKEY_CRM_meta_master_max=1",
         };
 
         write_agent(f, "env", "env | grep '^OCF_' | sort; echo \"ARG=$1\"; exit 0\n");
