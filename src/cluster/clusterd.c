@@ -44,6 +44,21 @@ static int clusterd_status(struct clusterd *cd, json_t **ret_reply) {
         return *ret_reply ? 0 : -ENOMEM;
 }
 
+/* cib-apply, with one log line for what it did: the CIB's history is
+ * read from the log when something has to be explained. */
+static int clusterd_cib_apply(struct clusterd *cd, json_t *request, json_t **ret_reply) {
+        int r = cib_local_request_apply(cd->cib, request, ret_reply);
+
+        if (r < 0 || !*ret_reply)
+                return r;
+        if (json_is_true(json_object_get(*ret_reply, "ok")))
+                log_info("CIB changed by a client: now at %s",
+                         json_string_value(json_object_get(*ret_reply, "version")));
+        else
+                log_notice("CIB change refused: %s", json_string_value(json_object_get(*ret_reply, "error")));
+        return 0;
+}
+
 static int on_request(const char *command, json_t *args, json_t *request, json_t **ret_reply,
                       void *userdata) {
         struct clusterd *cd = userdata;
@@ -53,7 +68,7 @@ static int on_request(const char *command, json_t *args, json_t *request, json_t
         if (streq(command, "cib-read"))
                 return cib_local_request_read(cd->cib, args, ret_reply);
         if (streq(command, "cib-apply"))
-                return cib_local_request_apply(cd->cib, request, ret_reply);
+                return clusterd_cib_apply(cd, request, ret_reply);
         if (streq(command, "subscribe") || streq(command, "fence"))
                 *ret_reply = ctl_reply_error(EOPNOTSUPP, "tandem-clusterd: '%s' needs the cluster layer, "
                                              "which this version does not run yet", command);

@@ -56,6 +56,7 @@ add_d1='{"command":"cib-apply","change":{"type":"change","base":'$base',"edits":
 r=$(call "$add_d1")
 [ "$(field "$r" ok)" = true ] && [ "$(field "$r" version)" = 0.1.0 ] || fail "cib-apply: $r"
 [ -f "$cib/cib.xml" ] || fail "no $cib/cib.xml after a change"
+grep -q 'CIB changed by a client: now at 0.1.0' "$dir/clusterd.log" || fail "the change is not in the log"
 tail -n 1 "$cib/cib.xml" | grep -Eq '^<!-- tandem-cib-sha256: [0-9a-f]{64} -->$' || fail "no checksum line in cib.xml"
 xmllint --noout "$cib/cib.xml" 2>/dev/null || python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$cib/cib.xml" \
     || fail "cib.xml is not well-formed XML"
