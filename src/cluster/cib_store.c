@@ -156,15 +156,23 @@ static bool find_checksum(const char *data, size_t len, size_t *ret_covered, cha
 
 int cib_store_read_file(const char *path, xmlDoc **ret, bool *ret_signed, char *why, size_t why_size) {
         _cleanup_free_ char *data = NULL;
-        char stated[CIB_DIGEST_LEN], actual[CIB_DIGEST_LEN];
-        size_t len, covered;
-        bool is_signed;
+        size_t len;
         int r;
 
         r = read_file(path, &data, &len);
         if (r < 0)
                 return format_error(why, why_size, r, "cannot read it: %s", strerror(-r));
-        if (len != strlen(data))
+        return cib_store_parse_text(data, len, ret, ret_signed, why, why_size);
+}
+
+int cib_store_parse_text(const char *data, size_t len, xmlDoc **ret, bool *ret_signed, char *why,
+                         size_t why_size) {
+        char stated[CIB_DIGEST_LEN], actual[CIB_DIGEST_LEN];
+        size_t covered;
+        bool is_signed;
+        int r;
+
+        if (data[len] != '\0' || len != strlen(data))
                 return format_error(why, why_size, -EBADMSG, "it holds NUL bytes (corrupt)");
         is_signed = find_checksum(data, len, &covered, stated);
         if (is_signed) {

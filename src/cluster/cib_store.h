@@ -46,5 +46,10 @@ int cib_store_save(struct cib_store *s, xmlDoc *doc);
  * -EBADMSG with the reason in why. */
 int cib_store_read_file(const char *path, xmlDoc **ret, bool *ret_signed, char *why, size_t why_size);
 
+/* The same check on text in memory: data[len] must be NUL (a NUL before
+ * it is corruption). For the fuzz target and tests. */
+int cib_store_parse_text(const char *data, size_t len, xmlDoc **ret, bool *ret_signed, char *why,
+                         size_t why_size);
+
 /* The text cib_store_save() writes for doc: for tests. */
 int cib_store_format(xmlDoc *doc, char **ret, size_t *ret_len);
