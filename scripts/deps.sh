@@ -24,6 +24,10 @@ packages=(
     libc6-dev libxml2-utils
     # fuzz targets (libFuzzer)
     clang libclang-rt-14-dev
+    # tandem-clusterd's executor tests run stock OCF agents:
+    # ocf:heartbeat:Dummy and ocf:pacemaker:Stateful (the latter without
+    # the rest of Pacemaker)
+    pacemaker-resource-agents
 )
 
 missing=()

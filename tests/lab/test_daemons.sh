@@ -17,7 +17,7 @@ wait_socket() { for _ in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.05; don
 
 "$BUILD/src/tandem-diskd" --socket "$dir/diskd.sock" --config "$dir/none.conf" 2>"$dir/diskd.log" &
 pids+=($!); diskd=$!
-"$BUILD/src/tandem-clusterd" --socket "$dir/clusterd.sock" 2>"$dir/clusterd.log" &
+"$BUILD/src/tandem-clusterd" --socket "$dir/clusterd.sock" --cib-dir "$dir/cib" 2>"$dir/clusterd.log" &
 pids+=($!); clusterd=$!
 wait_socket "$dir/diskd.sock"
 wait_socket "$dir/clusterd.sock"
@@ -103,7 +103,7 @@ set +e
 "$BUILD/src/agents/vm" validate-all 2>/dev/null; rc=$?
 set -e
 [ $rc = 6 ] || fail "vm validate-all without name returned $rc, not OCF_ERR_CONFIGURED (6)"
-OCF_RESKEY_name=vm1 "$BUILD/src/agents/vm" validate-all || fail "vm validate-all with name"
+OCF_RESKEY_name=vm1 OCF_RESKEY_kernel=/etc/hostname "$BUILD/src/agents/vm" validate-all || fail "vm validate-all with name and kernel"
 set +e
 OCF_RESKEY_name=vm1 OCF_RESKEY_memory=lots "$BUILD/src/agents/vm" validate-all 2>/dev/null; rc=$?
 set -e
