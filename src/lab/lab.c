@@ -1,5 +1,6 @@
 /* lab.c: the `tandem lab` commands: the lab's state on disk and the
- * orchestration of hosts (host.c) and network (net.c). Layout of LAB_ROOT:
+ * orchestration of hosts (host.c) and network (net.c). Layout of the root
+ * (lab_root(), /var/lib/tandem-lab unless TANDEM_LAB_ROOT says otherwise):
  *
  *   state                 hosts, cut links, directories the lab created
  *   ns/switch, ns/HOST    network namespaces, kept by bind mounts
@@ -54,13 +55,28 @@ static void lab_path(char *buf, size_t size, const char *what, unsigned host, co
         char name[32];
         lab_host_name(host, name, sizeof(name));
         if (streq(what, "ns"))
-                snprintf(buf, size, LAB_ROOT "/ns/%s", name);
+                snprintf(buf, size, "%s/ns/%s", lab_root(), name);
         else
-                snprintf(buf, size, LAB_ROOT "/hosts/%s%s%s", name, file ? "/" : "", file ? file : "");
+                snprintf(buf, size, "%s/hosts/%s%s%s", lab_root(), name, file ? "/" : "", file ? file : "");
 }
 
-#define SWITCH_NS LAB_ROOT "/ns/switch"
-#define STATE_FILE LAB_ROOT "/state"
+const char *lab_root(void) {
+        const char *e = getenv("TANDEM_LAB_ROOT");
+        return e && e[0] == '/' ? e : LAB_ROOT_DEFAULT;
+}
+
+/* lab_root()/rel, in one of four rotating buffers so that a call may use
+ * a few of them at once (command-line code: one thread). */
+static const char *lab_path_of(const char *rel) {
+        static char bufs[4][4096];
+        static unsigned next;
+        char *b = bufs[next++ % 4];
+        snprintf(b, sizeof(bufs[0]), "%s/%s", lab_root(), rel);
+        return b;
+}
+
+#define SWITCH_NS lab_path_of("ns/switch")
+#define STATE_FILE lab_path_of("state")
 
 static int state_write(const struct lab_state *s) {
         _cleanup_buf_ struct buf b = BUF_INIT;
@@ -335,12 +351,12 @@ int lab_up(unsigned n) {
         r = check_tools();
         if (r < 0)
                 return r;
-        if (mkdir(LAB_ROOT, 0700) < 0) {
+        if (mkdir(lab_root(), 0700) < 0) {
                 if (errno == EEXIST)
                         fprintf(stderr, "tandem lab: a lab exists already (%s); 'tandem lab status' "
-                                "shows it, 'tandem lab down' removes it\n", LAB_ROOT);
+                                "shows it, 'tandem lab down' removes it\n", lab_root());
                 else
-                        fprintf(stderr, "tandem lab: cannot create %s: %m\n", LAB_ROOT);
+                        fprintf(stderr, "tandem lab: cannot create %s: %m\n", lab_root());
                 return -errno;
         }
         /* From here on every failure tears down what was built. */
@@ -354,7 +370,7 @@ int lab_up(unsigned n) {
                         goto fail;
                 }
         }
-        if ((r = mkdir_p(LAB_ROOT "/ns", 0700)) < 0 || (r = state_write(&s)) < 0)
+        if ((r = mkdir_p(lab_path_of("ns"), 0700)) < 0 || (r = state_write(&s)) < 0)
                 goto fail;
         for (unsigned i = 0; i < n; i++)
                 for (unsigned b = 0; b < host_n_binds; b++) {
@@ -380,7 +396,7 @@ int lab_up(unsigned n) {
         if ((r = wait_quorate(n)) < 0) {
                 lab_path(path, sizeof(path), "hosts", 0, "log");
                 fprintf(stderr, "tandem lab: the hosts' logs were in %s/HOST/log; tearing down\n",
-                        LAB_ROOT "/hosts");
+                        lab_path_of("hosts"));
                 goto fail;
         }
         printf("lab up: %u host%s on " LAB_SUBNET ".0/24, cluster quorate\n", n, n == 1 ? "" : "s");
@@ -397,8 +413,8 @@ int lab_down(void) {
         char path[256];
         int r, ret = 0;
 
-        if (access(LAB_ROOT, F_OK) < 0) {
-                fprintf(stderr, "tandem lab: no lab is up (no %s)\n", LAB_ROOT);
+        if (access(lab_root(), F_OK) < 0) {
+                fprintf(stderr, "tandem lab: no lab is up (no %s)\n", lab_root());
                 return -ENOENT;
         }
         /* A half-built lab may lack a state file; take down what is there. */
@@ -429,9 +445,9 @@ int lab_down(void) {
         for (unsigned i = 0; i < s.n_created; i++)
                 if (rmdir(s.created[i]) < 0 && errno != ENOENT)
                         fprintf(stderr, "tandem lab: left %s in place: %m\n", s.created[i]);
-        r = rm_rf(LAB_ROOT);
+        r = rm_rf(lab_root());
         if (r < 0) {
-                fprintf(stderr, "tandem lab: cannot remove %s: %s\n", LAB_ROOT, strerror(-r));
+                fprintf(stderr, "tandem lab: cannot remove %s: %s\n", lab_root(), strerror(-r));
                 return r;
         }
         printf("lab down\n");
@@ -459,7 +475,7 @@ int lab_status(FILE *out) {
         if (r < 0)
                 return r;
         fprintf(out, "lab: %u host%s, switch namespace %s, files in %s\n", s.n, s.n == 1 ? "" : "s",
-                SWITCH_NS, LAB_ROOT);
+                SWITCH_NS, lab_root());
         fprintf(out, "%-8s %-15s %-8s %-8s %-22s %s\n", "HOST", "ADDRESS", "STATE", "INIT", "CLUSTER",
                 "CUT FROM");
         for (unsigned i = 0; i < s.n; i++) {

@@ -12,7 +12,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#define LAB_ROOT "/var/lib/tandem-lab"
+/* Where a lab keeps its state: TANDEM_LAB_ROOT (an absolute path) or
+ * /var/lib/tandem-lab. Labs with different roots run side by side: each
+ * has its own switch namespace, so their addresses never meet. */
+#define LAB_ROOT_DEFAULT "/var/lib/tandem-lab"
+const char *lab_root(void);
 #define LAB_MAX_HOSTS 32
 #define LAB_SUBNET "198.51.100"
 

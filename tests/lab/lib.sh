@@ -3,7 +3,7 @@
 set -euo pipefail
 
 TANDEM=${TANDEM:?TANDEM must name the tandem program to test}
-LAB_ROOT=/var/lib/tandem-lab
+LAB_ROOT=${TANDEM_LAB_ROOT:-/var/lib/tandem-lab}
 
 say() { printf '%s: %s\n' "${0##*/}" "$*"; }
 fail() { printf '%s: FAIL: %s\n' "${0##*/}" "$*" >&2; exit 1; }

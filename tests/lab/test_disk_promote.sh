@@ -22,7 +22,7 @@ role_of() { disk_status "$1" | sed -n 's/^r0 role:\([A-Za-z]*\).*/\1/p'; }
 # The lab hosts' daemons as the machine sees them (by network namespace).
 diskd_pid() {
     local want p
-    want=$(stat -L -c %i "/var/lib/tandem-lab/ns/$1")
+    want=$(stat -L -c %i "$LAB_ROOT/ns/$1")
     for p in $(pgrep -x tandem-diskd); do
         if [ "$(stat -L -c %i "/proc/$p/ns/net" 2>/dev/null)" = "$want" ]; then echo "$p"; fi
     done

@@ -12,7 +12,7 @@ snapshot() (
     echo "## processes"; ps -e -o stat=,comm= | awk '$1 !~ /^Z/ { print $2 }' | grep -E '^(corosync|tandem)' | sort
     echo "## mounts"; awk '{ print $5, $9 }' /proc/self/mountinfo | sort
     echo "## links"; ip -o link | awk -F': ' '{ print $2 }' | sort
-    echo "## files"; ls -d /var/lib/tandem-lab /etc/tandem /var/lib/tandem /var/log/tandem /var/lib/corosync 2>&1 | sort
+    echo "## files"; ls -d "$LAB_ROOT" /etc/tandem /var/lib/tandem /var/log/tandem /var/lib/corosync 2>&1 | sort
 )
 before=$(snapshot)
 lab_start 2
