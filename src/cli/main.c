@@ -19,6 +19,7 @@ static const struct {
         { "status", cli_status, "show the cluster's state (like crm status)" },
         { "disk", cli_disk, "replicated volumes (like drbdadm)" },
         { "lab", cli_lab, "a whole cluster on this machine, in namespaces" },
+        { "simulate", cli_simulate, "run the scheduler on a CIB file (like crm_simulate)" },
 };
 
 static void usage(FILE *f) {

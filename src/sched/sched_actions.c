@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* sched_actions.c: the actions that take each resource from its current
+ * role and node to its next ones (the role state machine below), probes
+ * for resources whose state on a node is unknown, recurring monitors,
+ * and the pseudo-actions that bracket a clone's instances. Action ids
+ * follow creation order, as the graph's execution order depends on it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched_internal.h"
+#include "sched_notify.h"
+
+/* Role state machine: the next role on the way from a role to a goal
+ * (Pacemaker's rsc_state_matrix), indexed [current][goal]. */
+static const enum cib_role next_step[5][5] = {
+        /* Unknown */    { CIB_ROLE_UNKNOWN, CIB_ROLE_STOPPED, CIB_ROLE_STOPPED, CIB_ROLE_STOPPED, CIB_ROLE_STOPPED },
+        /* Stopped */    { CIB_ROLE_STOPPED, CIB_ROLE_STOPPED, CIB_ROLE_STARTED, CIB_ROLE_UNPROMOTED, CIB_ROLE_UNPROMOTED },
+        /* Started */    { CIB_ROLE_STOPPED, CIB_ROLE_STOPPED, CIB_ROLE_STARTED, CIB_ROLE_UNPROMOTED, CIB_ROLE_PROMOTED },
+        /* Unpromoted */ { CIB_ROLE_STOPPED, CIB_ROLE_STOPPED, CIB_ROLE_STOPPED, CIB_ROLE_UNPROMOTED, CIB_ROLE_PROMOTED },
+        /* Promoted */   { CIB_ROLE_STOPPED, CIB_ROLE_UNPROMOTED, CIB_ROLE_UNPROMOTED, CIB_ROLE_UNPROMOTED, CIB_ROLE_PROMOTED },
+};
+
+static char *make_key(const char *rsc, const char *task, unsigned interval) {
+        char *k = NULL;
+
+        if (asprintf(&k, "%s_%s_%u", rsc, task, interval) < 0)
+                return NULL;
+        return k;
+}
+
+struct saction *sched_find_action(const struct sched *s, const struct srsc *r, const char *task, int node) {
+        if (r) {
+                for (size_t i = 0; i < r->n_actions; i++) {
+                        struct saction *a = r->actions[i];
+
+                        if (strcmp(a->task, task) == 0 && a->interval_ms == 0 && (node < -1 || a->node == node))
+                                return a;
+                }
+                return NULL;
+        }
+        for (size_t i = 0; i < s->n_actions; i++) {
+                struct saction *a = s->actions[i];
+
+                if (!a->rsc && strcmp(a->task, task) == 0 && (node < -1 || a->node == node))
+                        return a;
+        }
+        return NULL;
+}
+
+static struct saction *find_key(const struct sched *s, const struct srsc *r, const char *key, int node) {
+        if (!r)
+                return NULL;
+        for (size_t i = 0; i < r->n_actions; i++)
+                if (strcmp(r->actions[i]->key, key) == 0 && r->actions[i]->node == node)
+                        return r->actions[i];
+        return NULL;
+}
+
+/* Whether an action on node may run, and why not. */
+static void set_runnable(struct sched *s, struct saction *a) {
+        const struct snode *n;
+        bool needs_quorum;
+
+        if (a->flags & SA_PSEUDO || a->node < 0) {
+                a->flags |= SA_RUNNABLE;
+                return;
+        }
+        n = &s->nodes[a->node];
+        a->flags |= SA_RUNNABLE;
+        if (!n->online) {
+                a->flags &= ~SA_RUNNABLE;
+                return;
+        }
+        if (n->pending) {
+                a->flags &= ~SA_RUNNABLE;
+                return;
+        }
+        needs_quorum = a->rsc && !a->rsc->is_stonith &&
+                       (strcmp(a->task, "start") == 0 || strcmp(a->task, "promote") == 0 ||
+                        (strcmp(a->task, "monitor") == 0 && a->interval_ms > 0) ||
+                        strcmp(a->task, "migrate_to") == 0 || strcmp(a->task, "migrate_from") == 0);
+        if (!needs_quorum || s->have_quorum)
+                return;
+        if (strcmp(s->no_quorum_policy, "stop") == 0 || strcmp(s->no_quorum_policy, "suicide") == 0) {
+                a->flags &= ~SA_RUNNABLE;
+                a->reason = "no quorum";
+        } else if (strcmp(s->no_quorum_policy, "freeze") == 0) {
+                if (a->rsc->n_running == 0 || a->rsc->next_role > a->rsc->role) {
+                        a->flags &= ~SA_RUNNABLE;
+                        a->reason = "quorum freeze";
+                }
+        }
+}
+
+static struct saction *new_action(struct sched *s, struct srsc *r, char *key, const char *task, int node,
+                                  unsigned interval_ms, bool optional, bool pseudo) {
+        struct saction *a, **slot;
+
+        a = find_key(s, r, key, node);
+        if (a) {
+                free(key);
+                if (!optional)
+                        a->flags &= ~SA_OPTIONAL;
+                return a;
+        }
+        a = calloc(1, sizeof(*a));
+        if (!a || !key) {
+                free(a);
+                free(key);
+                return NULL;
+        }
+        a->id = ++s->next_action_id;
+        a->key = key;
+        a->task = strdup(task);
+        a->rsc = r;
+        a->node = node;
+        a->interval_ms = interval_ms;
+        if (optional)
+                a->flags |= SA_OPTIONAL;
+        if (pseudo)
+                a->flags |= SA_PSEUDO;
+        set_runnable(s, a);
+        slot = realloc(s->actions, (s->n_actions + 1) * sizeof(*slot));
+        if (slot) {
+                s->actions = slot;
+                s->actions[s->n_actions++] = a;
+        }
+        if (r) {
+                slot = realloc(r->actions, (r->n_actions + 1) * sizeof(*slot));
+                if (slot) {
+                        r->actions = slot;
+                        r->actions[r->n_actions++] = a;
+                }
+        }
+        return a;
+}
+
+struct saction *sched_action(struct sched *s, struct srsc *r, const char *task, int node, unsigned interval_ms,
+                             bool optional) {
+        return new_action(s, r, make_key(r->id, task, interval_ms), task, node, interval_ms, optional,
+                          r->is_clone);
+}
+
+struct saction *sched_pseudo(struct sched *s, struct srsc *r, const char *key, const char *task, bool optional) {
+        char *k = strdup(key);
+
+        return new_action(s, r, k, task, -1, 0, optional, true);
+}
+
+struct saction *sched_cluster_action(struct sched *s, const char *key, const char *task, int node, bool pseudo) {
+        return new_action(s, NULL, strdup(key), task, node, 0, false, pseudo);
+}
+
+/* The four steps of the state machine. */
+static void stop_rsc(struct sched *s, struct srsc *r, bool optional) {
+        for (size_t i = 0; i < r->n_running; i++) {
+                struct saction *a = sched_action(s, r, "stop", r->running[i], 0, optional);
+
+                if (a && !r->managed)
+                        a->flags &= ~SA_RUNNABLE;
+        }
+}
+
+static void start_rsc(struct sched *s, struct srsc *r, int node, bool optional) {
+        if (node >= 0)
+                sched_action(s, r, "start", node, 0, optional);
+}
+
+static void promote_rsc(struct sched *s, struct srsc *r, int node, bool optional) {
+        struct saction *start, *p;
+
+        if (node < 0)
+                return;
+        start = sched_find_action(s, r, "start", node);
+        p = sched_action(s, r, "promote", node, 0, optional);
+        if (p && start && !(start->flags & SA_RUNNABLE))
+                p->flags &= ~SA_RUNNABLE;
+}
+
+static void demote_rsc(struct sched *s, struct srsc *r, bool optional) {
+        for (size_t i = 0; i < r->n_running; i++)
+                sched_action(s, r, "demote", r->running[i], 0, optional);
+}
+
+static void step(struct sched *s, struct srsc *r, enum cib_role from, enum cib_role to, int node, bool optional) {
+        if (to == CIB_ROLE_STOPPED) {
+                if (from == CIB_ROLE_PROMOTED)
+                        demote_rsc(s, r, optional);
+                else
+                        stop_rsc(s, r, optional);
+        } else if (from == CIB_ROLE_STOPPED)
+                start_rsc(s, r, node, optional);
+        else if (to == CIB_ROLE_PROMOTED)
+                promote_rsc(s, r, node, optional);
+        else if (from == CIB_ROLE_PROMOTED)
+                demote_rsc(s, r, optional);
+        else if (from == CIB_ROLE_UNPROMOTED && to == CIB_ROLE_STARTED)
+                stop_rsc(s, r, optional);
+}
+
+/* Whether the history shows the recurring operation already active on node. */
+static bool monitor_active(const struct sched *s, const struct srsc *r, int node, unsigned interval) {
+        const struct cib_node *c = s->nodes[node].cib;
+        const char *base = r->parent && !r->parent->unique ? r->parent->def->child->id : r->id;
+
+        for (size_t i = 0; i < c->n_lrm; i++) {
+                const struct cib_lrm_rsc *l = &c->lrm[i];
+                size_t bl = strlen(base);
+
+                if (strcmp(l->id, r->id) != 0 && !(strncmp(l->id, base, bl) == 0 && (!l->id[bl] || l->id[bl] == ':')))
+                        continue;
+                for (size_t j = 0; j < l->n_ops; j++)
+                        if (strcmp(l->ops[j].task, "monitor") == 0 && l->ops[j].interval_ms == interval &&
+                            l->ops[j].op_status != 1)
+                                return true;
+        }
+        return false;
+}
+
+static void recurring(struct sched *s, struct srsc *r, int node) {
+        struct saction *start = sched_find_action(s, r, "start", node);
+        bool restarting = start && !(start->flags & SA_OPTIONAL);
+
+        for (size_t i = 0; i < r->def->n_ops; i++) {
+                const struct cib_op *op = &r->def->ops[i];
+                enum cib_role want = r->next_role;
+                bool optional;
+                struct saction *m, *promote, *demote;
+
+                if (strcmp(op->name, "monitor") != 0 || op->interval_ms == 0 || !op->enabled)
+                        continue;
+                if (want == CIB_ROLE_STARTED && r->parent && r->parent->promotable)
+                        want = CIB_ROLE_UNPROMOTED;
+                if (op->role == CIB_ROLE_STOPPED)
+                        continue;
+                if (op->role != CIB_ROLE_UNKNOWN && op->role != want &&
+                    !(op->role == CIB_ROLE_STARTED && want == CIB_ROLE_UNPROMOTED) &&
+                    !(op->role == CIB_ROLE_UNPROMOTED && want == CIB_ROLE_STARTED))
+                        continue;
+                promote = sched_find_action(s, r, "promote", node);
+                demote = sched_find_action(s, r, "demote", node);
+                optional = !restarting && monitor_active(s, r, node, op->interval_ms) &&
+                           !(promote && !(promote->flags & SA_OPTIONAL)) &&
+                           !(demote && !(demote->flags & SA_OPTIONAL));
+                if (op->role == CIB_ROLE_UNKNOWN && r->parent && r->parent->promotable &&
+                    r->role != want && r->n_running)
+                        optional = false;
+                m = new_action(s, r, make_key(r->id, "monitor", op->interval_ms), "monitor", node, op->interval_ms,
+                               optional, false);
+                if (m && start && !(start->flags & SA_RUNNABLE))
+                        m->flags &= ~SA_RUNNABLE;
+        }
+}
+
+static void primitive_actions(struct sched *s, struct srsc *r) {
+        int current = r->n_running ? r->running[0] : -1, chosen = r->assigned;
+        enum cib_role role = r->n_running ? r->role : CIB_ROLE_STOPPED, goal = r->next_role;
+        bool need_stop = false;
+
+        if (goal == CIB_ROLE_UNKNOWN)
+                goal = chosen >= 0 ? CIB_ROLE_STARTED : CIB_ROLE_STOPPED;
+        if (chosen < 0)
+                goal = CIB_ROLE_STOPPED;
+        r->next_role = goal;
+        if (r->n_running == 0)
+                r->role = CIB_ROLE_STOPPED;
+        if (!r->managed) {
+                /* Left alone: nothing is scheduled but its monitors. */
+                return;
+        }
+        if (current >= 0 && chosen >= 0 && current != chosen && goal >= CIB_ROLE_STARTED)
+                need_stop = true;
+        if (r->failed || r->n_running > 1)
+                need_stop = true;
+
+        for (enum cib_role cur = role; cur != CIB_ROLE_STOPPED;) {
+                enum cib_role next = next_step[cur][CIB_ROLE_STOPPED];
+
+                step(s, r, cur, next, current, !need_stop);
+                cur = next;
+        }
+        for (enum cib_role cur = CIB_ROLE_STOPPED; role <= goal && cur != role && !r->blocked;) {
+                enum cib_role next = next_step[cur][role];
+
+                step(s, r, cur, next, chosen, !need_stop);
+                cur = next;
+        }
+        for (enum cib_role cur = role; cur != goal;) {
+                enum cib_role next = next_step[cur][goal];
+
+                step(s, r, cur, next, chosen, false);
+                cur = next;
+        }
+        if (!r->blocked && goal != CIB_ROLE_STOPPED && chosen >= 0) {
+                sched_action(s, r, "start", chosen, 0, true);
+                recurring(s, r, chosen);
+        }
+}
+
+/* Whether the instance will start, stop, promote or demote. */
+static void instance_changes(const struct srsc *r, bool *starting, bool *stopping, bool *promoting, bool *demoting) {
+        for (size_t i = 0; i < r->n_actions; i++) {
+                const struct saction *a = r->actions[i];
+
+                if (a->flags & SA_OPTIONAL)
+                        continue;
+                if (strcmp(a->task, "start") == 0 && (a->flags & SA_RUNNABLE))
+                        *starting = true;
+                else if (strcmp(a->task, "stop") == 0)
+                        *stopping = true;
+                else if (strcmp(a->task, "promote") == 0 && (a->flags & SA_RUNNABLE))
+                        *promoting = true;
+                else if (strcmp(a->task, "demote") == 0)
+                        *demoting = true;
+        }
+}
+
+static struct saction *clone_op(struct sched *s, struct srsc *c, const char *task, bool optional, bool runnable) {
+        char *key = make_key(c->id, task, 0);
+        struct saction *a = new_action(s, c, key, task, -1, 0, optional, true);
+
+        if (a && !runnable)
+                a->flags &= ~SA_RUNNABLE;
+        return a;
+}
+
+static void clone_actions(struct sched *s, struct srsc *c) {
+        bool starting = false, stopping = false, promoting = false, demoting = false, active = false;
+        struct saction *start, *running, *stop, *stopped;
+
+        for (size_t i = 0; i < c->n_children; i++) {
+                primitive_actions(s, c->children[i]);
+                instance_changes(c->children[i], &starting, &stopping, &promoting, &demoting);
+                active = active || c->children[i]->n_running > 0;
+        }
+        start = clone_op(s, c, "start", !starting, true);
+        running = clone_op(s, c, "running", !starting, false);
+        if (active || starting)
+                running->flags |= SA_RUNNABLE;
+        sched_notify_boundaries(s, c, "start", start, running);
+        stop = clone_op(s, c, "stop", !stopping, true);
+        stopped = clone_op(s, c, "stopped", !stopping, true);
+        sched_notify_boundaries(s, c, "stop", stop, stopped);
+        if (c->promotable) {
+                struct saction *promote = clone_op(s, c, "promote", !promoting, true);
+                struct saction *promoted = clone_op(s, c, "promoted", !promoting, true);
+                struct saction *demote, *demoted;
+
+                sched_notify_boundaries(s, c, "promote", promote, promoted);
+                demote = clone_op(s, c, "demote", !demoting, true);
+                demoted = clone_op(s, c, "demoted", !demoting, true);
+                sched_notify_boundaries(s, c, "demote", demote, demoted);
+        }
+}
+
+static void probe(struct sched *s, struct srsc *r, int node) {
+        struct saction *a;
+
+        if (r->known_on[node] || r->orphan)
+                return;
+        for (size_t i = 0; i < s->cib->n_locations; i++) {
+                const struct cib_location *l = &s->cib->locations[i];
+                const struct srsc *top = r->parent ? r->parent : r;
+
+                if (l->discovery && strcmp(l->discovery, "never") == 0 && strcmp(l->rsc, top->id) == 0 &&
+                    l->node && strcasecmp(l->node, s->nodes[node].name) == 0)
+                        return;
+        }
+        a = new_action(s, r, make_key(r->id, "monitor", 0), "monitor", node, 0, false, false);
+        (void) a;
+}
+
+static void probes(struct sched *s) {
+        for (size_t n = 0; n < s->n_nodes; n++) {
+                const struct snode *node = &s->nodes[n];
+
+                if (!node->online || node->unclean || node->fence || node->maintenance)
+                        continue;
+                for (size_t i = 0; i < s->n_resources; i++) {
+                        struct srsc *r = s->resources[i];
+                        struct srsc *pick = NULL;
+
+                        if (!r->is_clone) {
+                                probe(s, r, (int) n);
+                                continue;
+                        }
+                        if (r->unique) {
+                                for (size_t c = 0; c < r->n_children; c++)
+                                        probe(s, r->children[c], (int) n);
+                                continue;
+                        }
+                        for (size_t c = 0; c < r->n_children; c++)
+                                if (r->children[c]->known_on[n])
+                                        goto next;
+                        for (size_t c = 0; c < r->n_children && !pick; c++)
+                                if (r->children[c]->assigned == (int) n)
+                                        pick = r->children[c];
+                        if (!pick && r->n_children)
+                                pick = r->children[0];
+                        if (pick)
+                                probe(s, pick, (int) n);
+                next:;
+                }
+        }
+}
+
+void sched_create_actions(struct sched *s) {
+        probes(s);
+        for (size_t i = 0; i < s->n_resources; i++) {
+                struct srsc *r = s->resources[i];
+
+                if (r->is_clone)
+                        clone_actions(s, r);
+                else
+                        primitive_actions(s, r);
+        }
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* sched_fencing.c: fencing of unclean nodes and shutdowns. A node that
+ * must be fenced gets a stonith action when fencing is possible (enabled,
+ * a fencing device configured, quorum or no-quorum-policy=ignore); the
+ * stops of its resources are then implied by the fencing (pseudo-actions
+ * ordered after it). Without fencing those stops cannot run. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched_notify.h"
+
+static bool can_fence(const struct sched *s, const struct snode *n) {
+        if (!s->stonith_enabled || !s->has_stonith_rsc)
+                return false;
+        if (s->have_quorum || strcmp(s->no_quorum_policy, "ignore") == 0)
+                return true;
+        return n->online;
+}
+
+void sched_fencing(struct sched *s) {
+        struct saction *last = NULL;
+
+        for (size_t i = 0; i < s->n_prims; i++)
+                if (s->prims[i]->is_stonith && !s->prims[i]->orphan)
+                        s->has_stonith_rsc = true;
+        for (size_t n = 0; n < s->n_nodes; n++) {
+                struct snode *node = &s->nodes[n];
+                struct saction *f;
+                char key[300];
+
+                if (!node->unclean || !can_fence(s, node))
+                        continue;
+                snprintf(key, sizeof(key), "stonith-%s-reboot", node->name);
+                f = sched_cluster_action(s, key, "stonith", (int) n, false);
+                if (!f)
+                        continue;
+                f->fence_op = 1;
+                f->reason = node->fence_reason;
+                f->flags |= SA_RUNNABLE;
+                node->fence = true;
+                for (size_t i = 0; i < s->n_prims; i++) {
+                        struct srsc *r = s->prims[i];
+
+                        for (size_t j = 0; j < r->n_actions; j++) {
+                                struct saction *a = r->actions[j];
+
+                                if (a->node == (int) n && (strcmp(a->task, "stop") == 0 || strcmp(a->task, "demote") == 0)) {
+                                        a->flags |= SA_PSEUDO | SA_RUNNABLE;
+                                        sched_order(f, a, SO_IMPLIES_THEN);
+                                }
+                        }
+                }
+                if (last)
+                        sched_order(last, f, SO_OPTIONAL);
+                last = f;
+        }
+}

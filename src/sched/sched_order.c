@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* sched_order.c: orderings between actions: each resource's own (stop
+ * before start, demote before stop, start before promote, probes before
+ * start), a clone's around its instances, and the rsc_order constraints
+ * (mandatory, optional, serialize; symmetric ones also in reverse). Then
+ * the flags flow along them until nothing changes: a required first makes
+ * its then required, an unrunnable first makes its then unrunnable. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched_internal.h"
+#include "util.h"
+#include "sched_notify.h"
+
+static bool has_input(const struct saction *then, const struct saction *first) {
+        for (size_t i = 0; i < then->n_inputs; i++)
+                if (then->inputs[i].action == first)
+                        return true;
+        return false;
+}
+
+void sched_order(struct saction *first, struct saction *then, unsigned flags) {
+        struct sinput *in, *out;
+
+        if (!first || !then || first == then)
+                return;
+        for (size_t i = 0; i < then->n_inputs; i++)
+                if (then->inputs[i].action == first) {
+                        then->inputs[i].flags |= flags;
+                        for (size_t j = 0; j < first->n_outputs; j++)
+                                if (first->outputs[j].action == then)
+                                        first->outputs[j].flags |= flags;
+                        return;
+                }
+        in = realloc(then->inputs, (then->n_inputs + 1) * sizeof(*in));
+        if (!in)
+                return;
+        then->inputs = in;
+        out = realloc(first->outputs, (first->n_outputs + 1) * sizeof(*out));
+        if (!out)
+                return;
+        first->outputs = out;
+        then->inputs[then->n_inputs++] = (struct sinput) { first, flags };
+        first->outputs[first->n_outputs++] = (struct sinput) { then, flags };
+}
+
+/* Orders every action of a's task before every action of b's task. */
+static void order_tasks(struct sched *s, struct srsc *a, const char *ta, struct srsc *b, const char *tb,
+                        unsigned flags) {
+        for (size_t i = 0; i < a->n_actions; i++) {
+                struct saction *x = a->actions[i];
+
+                if (strcmp(x->task, ta) != 0 || x->interval_ms)
+                        continue;
+                for (size_t j = 0; j < b->n_actions; j++) {
+                        struct saction *y = b->actions[j];
+
+                        if (strcmp(y->task, tb) == 0 && !y->interval_ms)
+                                sched_order(x, y, flags);
+                }
+        }
+}
+
+static void primitive_orderings(struct sched *s, struct srsc *r) {
+        order_tasks(s, r, "stop", r, "start", SO_OPTIONAL | SO_IMPLIES_THEN);
+        if (r->parent && r->parent->promotable) {
+                order_tasks(s, r, "demote", r, "stop", SO_OPTIONAL | SO_IMPLIES_FIRST);
+                order_tasks(s, r, "start", r, "promote", SO_RUNNABLE_LEFT);
+                order_tasks(s, r, "demote", r, "promote", SO_OPTIONAL);
+        }
+        /* Recurring monitors after the start or promote on their node. */
+        for (size_t i = 0; i < r->n_actions; i++) {
+                struct saction *m = r->actions[i];
+
+                if (strcmp(m->task, "monitor") != 0 || !m->interval_ms)
+                        continue;
+                for (size_t j = 0; j < r->n_actions; j++) {
+                        struct saction *a = r->actions[j];
+
+                        if (a->node != m->node || a->interval_ms)
+                                continue;
+                        if (strcmp(a->task, "start") == 0 || strcmp(a->task, "promote") == 0 ||
+                            strcmp(a->task, "demote") == 0)
+                                sched_order(a, m, SO_RUNNABLE_LEFT | SO_IMPLIES_THEN);
+                }
+        }
+}
+
+static struct saction *clone_pseudo(struct srsc *c, const char *task) {
+        for (size_t i = 0; i < c->n_actions; i++)
+                if (strcmp(c->actions[i]->task, task) == 0 && !c->actions[i]->notify_kind)
+                        return c->actions[i];
+        return NULL;
+}
+
+static void order_to_pseudo(struct srsc *inst, const char *task, struct saction *p, bool before, unsigned flags) {
+        for (size_t i = 0; i < inst->n_actions; i++) {
+                struct saction *a = inst->actions[i];
+
+                if (strcmp(a->task, task) != 0 || a->interval_ms)
+                        continue;
+                if (before)
+                        sched_order(a, p, flags);
+                else
+                        sched_order(p, a, flags);
+        }
+}
+
+static void clone_orderings(struct sched *s, struct srsc *c) {
+        struct saction *start = clone_pseudo(c, "start"), *running = clone_pseudo(c, "running");
+        struct saction *stop = clone_pseudo(c, "stop"), *stopped = clone_pseudo(c, "stopped");
+
+        sched_order(stopped, start, SO_OPTIONAL);
+        sched_order(start, running, SO_RUNNABLE_LEFT);
+        sched_order(stop, stopped, SO_RUNNABLE_LEFT);
+        if (c->promotable) {
+                struct saction *promote = clone_pseudo(c, "promote"), *promoted = clone_pseudo(c, "promoted");
+                struct saction *demote = clone_pseudo(c, "demote"), *demoted = clone_pseudo(c, "demoted");
+
+                sched_order(demoted, stop, SO_OPTIONAL);
+                sched_order(running, promote, SO_RUNNABLE_LEFT);
+                sched_order(demoted, promote, SO_OPTIONAL);
+                sched_order(demote, demoted, SO_RUNNABLE_LEFT);
+                sched_order(promote, promoted, SO_RUNNABLE_LEFT);
+                for (size_t i = 0; i < c->n_children; i++) {
+                        order_to_pseudo(c->children[i], "promote", promote, false, SO_RUNNABLE_LEFT);
+                        order_to_pseudo(c->children[i], "promote", promoted, true, SO_IMPLIES_THEN);
+                        order_to_pseudo(c->children[i], "demote", demote, false, SO_IMPLIES_FIRST);
+                        order_to_pseudo(c->children[i], "demote", demoted, true, SO_IMPLIES_THEN);
+                }
+        }
+        for (size_t i = 0; i < c->n_children; i++) {
+                struct srsc *inst = c->children[i];
+
+                primitive_orderings(s, inst);
+                order_to_pseudo(inst, "start", start, false, SO_RUNNABLE_LEFT | SO_IMPLIES_FIRST);
+                order_to_pseudo(inst, "start", running, true, SO_IMPLIES_THEN);
+                order_to_pseudo(inst, "stop", stop, false, SO_IMPLIES_FIRST);
+                order_to_pseudo(inst, "stop", stopped, true, SO_IMPLIES_THEN);
+                if (c->ordered && i > 0) {
+                        order_tasks(s, c->children[i - 1], "start", inst, "start", SO_OPTIONAL);
+                        order_tasks(s, inst, "stop", c->children[i - 1], "stop", SO_OPTIONAL);
+                }
+        }
+}
+
+/* Probes run before the resource (or its clone) starts or stops anywhere. */
+static void probe_orderings(struct sched *s) {
+        for (size_t i = 0; i < s->n_prims; i++) {
+                struct srsc *r = s->prims[i];
+
+                for (size_t j = 0; j < r->n_actions; j++) {
+                        struct saction *p = r->actions[j];
+
+                        if (strcmp(p->task, "monitor") != 0 || p->interval_ms)
+                                continue;
+                        if (r->parent) {
+                                struct saction *cs = clone_pseudo(r->parent, "start");
+
+                                sched_order(p, cs, SO_OPTIONAL);
+                                (void) cs;
+                        } else
+                                order_tasks(s, r, "monitor", r, "start", SO_OPTIONAL);
+                        order_tasks(s, r, "monitor", r, "stop", SO_OPTIONAL);
+                }
+        }
+}
+
+static const char *invert(const char *task) {
+        static const char *const pairs[][2] = {
+                { "start", "stop" }, { "stop", "start" }, { "promote", "demote" }, { "demote", "promote" },
+                { "promoted", "demoted" }, { "demoted", "promoted" }, { "running", "stopped" },
+                { "stopped", "running" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(pairs); i++)
+                if (strcmp(task, pairs[i][0]) == 0)
+                        return pairs[i][1];
+        return NULL;
+}
+
+/* The actions an ordering's side refers to: a clone's first side is its
+ * completion pseudo-action (running, stopped, ...). */
+const char *sched_done_task(const char *task) {
+        if (strcmp(task, "start") == 0)
+                return "running";
+        if (strcmp(task, "stop") == 0)
+                return "stopped";
+        if (strcmp(task, "promote") == 0)
+                return "promoted";
+        if (strcmp(task, "demote") == 0)
+                return "demoted";
+        return task;
+}
+
+/* The actions an ordering's side refers to: a clone's first side is its
+ * completion pseudo-action (running, stopped, ...). */
+static const char *side_task(const struct srsc *r, const char *task, bool first) {
+        if (!r->is_clone || !first)
+                return task;
+        return sched_done_task(task);
+}
+
+static struct saction *unrunnable_placeholder(struct sched *s, struct srsc *r, const char *task) {
+        struct saction *a = r->is_clone ? sched_pseudo(s, r, NULL, task, true) : sched_action(s, r, task, -1, 0, true);
+
+        if (a) {
+                a->flags &= ~SA_RUNNABLE;
+                a->flags |= SA_OPTIONAL;
+        }
+        return a;
+}
+
+static void user_order(struct sched *s, struct srsc *first, const char *ftask, struct srsc *then, const char *ttask,
+                       unsigned flags) {
+        const char *fa = side_task(first, ftask, true), *ta = side_task(then, ttask, false);
+        bool any = false;
+
+        for (size_t i = 0; i < first->n_actions; i++)
+                if (strcmp(first->actions[i]->task, fa) == 0 && !first->actions[i]->interval_ms &&
+                    !first->actions[i]->notify_kind)
+                        any = true;
+        if (!any && !first->is_clone)
+                unrunnable_placeholder(s, first, fa);
+        for (size_t i = 0; i < first->n_actions; i++) {
+                struct saction *x = first->actions[i];
+
+                if (strcmp(x->task, fa) != 0 || x->interval_ms || x->notify_kind)
+                        continue;
+                for (size_t j = 0; j < then->n_actions; j++) {
+                        struct saction *y = then->actions[j];
+
+                        if (strcmp(y->task, ta) == 0 && !y->interval_ms && !y->notify_kind)
+                                sched_order(x, y, flags);
+                }
+        }
+}
+
+static void constraint_orderings(struct sched *s) {
+        for (size_t i = 0; i < s->cib->n_orders; i++) {
+                const struct cib_order *o = &s->cib->orders[i];
+                struct srsc *first = sched_find_rsc(s, o->first), *then = sched_find_rsc(s, o->then);
+                unsigned flags = 0, inv_flags = 0;
+                const char *fi, *ti;
+
+                if (!first || !then)
+                        continue;
+                switch (o->kind) {
+                case CIB_ORDER_OPTIONAL:
+                        flags = inv_flags = SO_OPTIONAL;
+                        break;
+                case CIB_ORDER_SERIALIZE:
+                        flags = inv_flags = SO_SERIALIZE;
+                        break;
+                default:
+                        flags = SO_IMPLIES_THEN;
+                        if (strcmp(o->first_action, "start") == 0 || strcmp(o->first_action, "promote") == 0)
+                                flags |= SO_RUNNABLE_LEFT;
+                        if (!o->symmetrical)
+                                flags = SO_IMPLIES_THEN | SO_RUNNABLE_LEFT;
+                        inv_flags = SO_IMPLIES_FIRST;
+                        break;
+                }
+                user_order(s, first, o->first_action, then, o->then_action, flags);
+                if (!o->symmetrical || o->kind == CIB_ORDER_SERIALIZE)
+                        continue;
+                fi = invert(o->first_action);
+                ti = invert(o->then_action);
+                if (fi && ti)
+                        user_order(s, then, ti, first, fi, inv_flags);
+        }
+}
+
+void sched_create_orderings(struct sched *s) {
+        for (size_t i = 0; i < s->n_resources; i++) {
+                struct srsc *r = s->resources[i];
+
+                if (r->is_clone)
+                        clone_orderings(s, r);
+                else
+                        primitive_orderings(s, r);
+        }
+        probe_orderings(s);
+        constraint_orderings(s);
+        sched_notify_orderings(s);
+}
+
+static const char *reason_text(struct saction *first, const char *prefix) {
+        static char buf[64][256];
+        static unsigned next;
+        char *b = buf[next++ % 64];
+
+        if (first->rsc)
+                snprintf(b, 256, "%s %s %s", prefix, first->rsc->id, first->task);
+        else
+                snprintf(b, 256, "%s %s", prefix, first->key);
+        return b;
+}
+
+void sched_update_runnable(struct sched *s) {
+        bool changed = true;
+
+        for (int pass = 0; changed && pass < 1000; pass++) {
+                changed = false;
+                for (size_t i = 0; i < s->n_actions; i++) {
+                        struct saction *then = s->actions[i];
+
+                        for (size_t j = 0; j < then->n_inputs; j++) {
+                                struct saction *first = then->inputs[j].action;
+                                unsigned f = then->inputs[j].flags;
+
+                                if ((f & SO_RUNNABLE_LEFT) && !(first->flags & SA_RUNNABLE) &&
+                                    (then->flags & SA_RUNNABLE)) {
+                                        then->flags &= ~SA_RUNNABLE;
+                                        if (!then->reason)
+                                                then->reason = reason_text(first, "unrunnable");
+                                        changed = true;
+                                }
+                                if ((f & SO_IMPLIES_THEN) && !(first->flags & SA_OPTIONAL) &&
+                                    (then->flags & SA_OPTIONAL)) {
+                                        then->flags &= ~SA_OPTIONAL;
+                                        if (!then->reason && first->rsc != then->rsc && first->rsc && then->rsc)
+                                                then->reason = reason_text(first, "required");
+                                        changed = true;
+                                }
+                                if ((f & SO_IMPLIES_FIRST) && !(then->flags & SA_OPTIONAL) &&
+                                    (first->flags & SA_OPTIONAL)) {
+                                        first->flags &= ~SA_OPTIONAL;
+                                        changed = true;
+                                }
+                        }
+                }
+        }
+        (void) has_input;
+}
