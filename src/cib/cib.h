@@ -160,6 +160,7 @@ struct cib {
         struct _xmlDoc *doc;
         bool have_quorum;
         const char *dc_uuid;
+        time_t execution_date; /* execution-date of a saved transition input, or 0 */
         struct cib_attrs properties;
         struct cib_attrs rsc_defaults;
         struct cib_attrs op_defaults;

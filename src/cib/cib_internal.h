@@ -38,6 +38,9 @@ int cib_parse_attrs(const xmlNode *parent, const char *set_name, struct cib_attr
 
 void cib_attrs_free(struct cib_attrs *a);
 
+/* The element named element with this id (not a reference), or NULL. */
+xmlNode *cib_find_by_id(xmlDoc *doc, const char *element, const char *id);
+
 int cib_load_resources(struct cib *c, const xmlNode *resources, char *why, size_t why_size);
 int cib_load_constraints(struct cib *c, const xmlNode *constraints, char *why, size_t why_size);
 int cib_load_status(struct cib *c, const xmlNode *status, char *why, size_t why_size);

@@ -100,6 +100,9 @@ int cib_parse(const char *data, size_t size, struct cib **ret, char *why, size_t
         q = cib_xattr(root, "have-quorum");
         c->have_quorum = q && (strcmp(q, "1") == 0 || strcasecmp(q, "true") == 0);
         c->dc_uuid = cib_xattr(root, "dc-uuid");
+        q = cib_xattr(root, "execution-date");
+        if (q)
+                c->execution_date = (time_t) strtoll(q, NULL, 10);
         r = 0;
         CIB_FOREACH_CHILD(n, root) {
                 if (cib_is(n, "configuration"))

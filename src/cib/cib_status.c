@@ -34,8 +34,15 @@ static int load_op(struct cib_lrm_op *op, const xmlNode *n, char *why, size_t wh
         if (!op->id || !op->task)
                 return cib_error(why, why_size, n, "lrm_rsc_op without id or operation");
         op->op_key = cib_xattr(n, "operation_key");
-        if (interval && cib_duration_ms(interval, &op->interval_ms) < 0)
-                return cib_error(why, why_size, n, "invalid interval '%s'", interval);
+        if (interval) {
+                /* The history records intervals in milliseconds. */
+                char *end;
+                unsigned long v = strtoul(interval, &end, 10);
+
+                if (end == interval || *end || v > 0xffffffffUL)
+                        return cib_error(why, why_size, n, "invalid interval '%s'", interval);
+                op->interval_ms = (unsigned) v;
+        }
         if ((r = int_attr(n, "call-id", 0, &op->call_id, why, why_size)) < 0 ||
             (r = int_attr(n, "rc-code", 0, &op->rc, why, why_size)) < 0 ||
             (r = int_attr(n, "op-status", 0, &op->op_status, why, why_size)) < 0 ||
@@ -115,10 +122,10 @@ int cib_load_status(struct cib *c, const xmlNode *status, char *why, size_t why_
 
                 if (!cib_is(n, "node_state"))
                         return cib_error(why, why_size, n, "unknown element <%s> in <status>", (const char *) n->name);
-                if (!id)
-                        return cib_error(why, why_size, n, "node_state without an id");
+                if (!id && !cib_xattr(n, "uname"))
+                        return cib_error(why, why_size, n, "node_state without an id or uname");
                 for (size_t i = 0; i < c->n_nodes && !node; i++)
-                        if (strcmp(c->nodes[i].id, id) == 0)
+                        if (id ? strcmp(c->nodes[i].id, id) == 0 : strcmp(c->nodes[i].uname, cib_xattr(n, "uname")) == 0)
                                 node = &c->nodes[i];
                 if (!node || node->has_state)
                         continue; /* a node no longer configured, or a duplicate */

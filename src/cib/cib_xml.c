@@ -198,6 +198,25 @@ int cib_role_parse(const char *s, enum cib_role *ret) {
         return -EINVAL;
 }
 
+xmlNode *cib_find_by_id(xmlDoc *doc, const char *element, const char *id) {
+        xmlNode *root = xmlDocGetRootElement(doc);
+
+        for (xmlNode *n = root; n;) {
+                const char *nid = n->type == XML_ELEMENT_NODE ? cib_xattr(n, "id") : NULL;
+
+                if (nid && strcmp(nid, id) == 0 && cib_is(n, element) && !cib_xattr(n, "id-ref"))
+                        return n;
+                if (n->children)
+                        n = n->children;
+                else {
+                        while (n && !n->next && n != root)
+                                n = n->parent;
+                        n = n && n != root ? n->next : NULL;
+                }
+        }
+        return NULL;
+}
+
 int cib_parse_nvset(const xmlNode *set, struct cib_nvset *ret, char *why, size_t why_size) {
         struct cib_nvset s = { .id = cib_xattr(set, "id") };
         const char *score = cib_xattr(set, "score");
@@ -208,7 +227,18 @@ int cib_parse_nvset(const xmlNode *set, struct cib_nvset *ret, char *why, size_t
         CIB_FOREACH_CHILD(c, set) {
                 if (cib_is(c, "nvpair")) {
                         struct cib_nv *nv;
-                        const char *name = cib_xattr(c, "name");
+                        const xmlNode *src = c;
+                        const char *name;
+
+                        if (cib_xattr(c, "id-ref")) {
+                                src = cib_find_by_id(c->doc, "nvpair", cib_xattr(c, "id-ref"));
+                                if (!src) {
+                                        free(s.nv);
+                                        return cib_error(why, why_size, c, "id-ref '%s' names no nvpair",
+                                                         cib_xattr(c, "id-ref"));
+                                }
+                        }
+                        name = cib_xattr(c, "name") ? cib_xattr(c, "name") : cib_xattr(src, "name");
 
                         if (!name) {
                                 free(s.nv);
@@ -220,7 +250,7 @@ int cib_parse_nvset(const xmlNode *set, struct cib_nvset *ret, char *why, size_t
                                 return -ENOMEM;
                         }
                         nv->name = name;
-                        nv->value = cib_xattr(c, "value");
+                        nv->value = cib_xattr(src, "value");
                         if (!nv->value)
                                 nv->value = "";
                 } else if (cib_is(c, "rule")) {
@@ -247,21 +277,9 @@ int cib_parse_attrs(const xmlNode *parent, const char *set_name, struct cib_attr
                 if (cib_xattr(c, "id-ref") && !c->children) {
                         /* A reference to a set defined elsewhere. */
                         const char *ref = cib_xattr(c, "id-ref");
-                        xmlNode *target = NULL;
+                        xmlNode *target;
 
-                        for (xmlNode *root = xmlDocGetRootElement(c->doc), *n = root; n && !target; ) {
-                                const char *id = n->type == XML_ELEMENT_NODE ? cib_xattr(n, "id") : NULL;
-
-                                if (id && strcmp(id, ref) == 0 && n != c && cib_is(n, set_name))
-                                        target = n;
-                                else if (n->children)
-                                        n = n->children;
-                                else {
-                                        while (n && !n->next && n != root)
-                                                n = n->parent;
-                                        n = n && n != root ? n->next : NULL;
-                                }
-                        }
+                        target = cib_find_by_id(c->doc, set_name, ref);
                         if (!target)
                                 return cib_error(why, why_size, c, "id-ref '%s' names no %s", ref, set_name);
                         c = target;

@@ -35,7 +35,7 @@ int cli_simulate(int argc, char **argv) {
         bool run = false, simulate = false;
         struct cib *cib = NULL;
         struct sched *s = NULL;
-        char why[2048];
+        char why[2048], date[64] = "";
         int c, r;
 
         optind = 1;
@@ -57,12 +57,18 @@ int cli_simulate(int argc, char **argv) {
                 fprintf(stderr, "tandem simulate: %s\n", why);
                 return 1;
         }
+        if (cib->execution_date) {
+                opts.now = cib->execution_date;
+                strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%SZ", gmtime(&opts.now));
+                printf("Using the original execution date of: %s\n", date);
+        }
         r = sched_new(cib, &opts, &s, why, sizeof(why));
         if (r < 0) {
                 fprintf(stderr, "tandem simulate: %s\n", why);
                 cib_free(cib);
                 return 1;
         }
+        sched_print_problems(s, stdout);
         printf("Current cluster status:\n");
         sched_print_status(s, stdout);
         if (run || opts.show_scores)
@@ -76,6 +82,8 @@ int cli_simulate(int argc, char **argv) {
         if (simulate) {
                 printf("\nExecuting Cluster Transition:\n");
                 sched_execute(s, stdout);
+                if (*date)
+                        printf("Using the original execution date of: %s\n", date);
                 printf("\nRevised Cluster Status:\n");
                 sched_print_status(s, stdout);
         }

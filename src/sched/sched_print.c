@@ -69,7 +69,8 @@ static void print_primitive(const struct sched *s, const struct srsc *r, const c
         int node = r->n_running ? r->running[0] : -1;
         size_t l;
 
-        snprintf(line, sizeof(line), "%s* %s\t(%s%s%s:%s):\t", indent, r->id, d->class,
+        snprintf(line, sizeof(line), "%s* %s\t(%s%s%s:%s):\t", indent,
+                 r->parent && !r->parent->unique ? d->id : r->id, d->class,
                  d->provider ? ":" : "", d->provider ? d->provider : "", d->type);
         l = strlen(line);
         if (r->orphan)
@@ -90,7 +91,7 @@ static void print_primitive(const struct sched *s, const struct srsc *r, const c
         else
                 l += snprintf(line + l, sizeof(line) - l, " %s",
                               cib_role_name(r->n_running ? displayable_role(r) : CIB_ROLE_STOPPED));
-        if (node >= 0)
+        if (node >= 0 && r->n_running == 1)
                 snprintf(line + l, sizeof(line) - l, " %s", s->nodes[node].name);
         if (node >= 0 && !s->nodes[node].online && s->nodes[node].unclean)
                 add_flag(line, sizeof(line), &have, "UNCLEAN");
@@ -237,6 +238,22 @@ static void print_clone(const struct sched *s, const struct srsc *c, FILE *f) {
         }
         clone_header(c, &printed, f);
         free(active_on);
+}
+
+void sched_print_problems(const struct sched *s, FILE *f) {
+        size_t disabled = 0, blocked = 0;
+
+        for (size_t i = 0; i < s->n_prims; i++) {
+                const struct srsc *r = s->prims[i];
+
+                if (r->target_role == CIB_ROLE_STOPPED || (r->parent && r->parent->target_role == CIB_ROLE_STOPPED))
+                        disabled++;
+                if (r->blocked)
+                        blocked++;
+        }
+        if (disabled || blocked)
+                fprintf(f, "%zu of %zu resource instances DISABLED and %zu BLOCKED from further action due to failure\n\n",
+                        disabled, s->n_prims, blocked);
 }
 
 void sched_print_status(const struct sched *s, FILE *f) {

@@ -33,6 +33,10 @@ void sched_execute(struct sched *s, FILE *f);
 
 void sched_free(struct sched *s);
 
+/* "N of M resource instances DISABLED and B BLOCKED ..." and a blank
+ * line, when any resource is disabled or blocked. */
+void sched_print_problems(const struct sched *s, FILE *f);
+
 /* "Current cluster status" body: node list and resource list. */
 void sched_print_status(const struct sched *s, FILE *f);
 
