@@ -157,7 +157,11 @@ static void stop_rsc(struct sched *s, struct srsc *r, bool optional) {
         for (size_t i = 0; i < r->n_running; i++) {
                 struct saction *a = sched_action(s, r, "stop", r->running[i], 0, optional);
 
-                if (a && !r->managed)
+                if (!a)
+                        continue;
+                if (r->assigned < 0)
+                        a->reason = "node availability";
+                if (!r->managed)
                         a->flags &= ~SA_RUNNABLE;
         }
 }

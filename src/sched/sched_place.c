@@ -172,8 +172,9 @@ void sched_place_rsc(struct sched *s, struct srsc *r) {
                 place_primitive(s, r);
 }
 
-/* Resources are placed by priority, then by their score where they are
- * now, then by their best score anywhere; otherwise in document order. */
+/* Resources are placed by priority, then in document order; with a
+ * placement strategy other than "default", ties go to the higher score
+ * where they are now, then to the higher score on the first nodes. */
 static int weight_on_current(const struct sched *s, const struct srsc *r) {
         const struct srsc *p = r->is_clone ? NULL : r;
 
@@ -190,6 +191,8 @@ static int cmp_rsc(const void *x, const void *y) {
 
         if (a->priority != b->priority)
                 return a->priority > b->priority ? -1 : 1;
+        if (strcmp(sort_ctx->placement_strategy, "default") == 0)
+                goto same;
         wa = weight_on_current(sort_ctx, a);
         wb = weight_on_current(sort_ctx, b);
         if (wa != wb)
@@ -200,6 +203,7 @@ static int cmp_rsc(const void *x, const void *y) {
                 if (wa != wb)
                         return wa > wb ? -1 : 1;
         }
+same:
         return a->doc_order < b->doc_order ? -1 : a->doc_order > b->doc_order;
 }
 

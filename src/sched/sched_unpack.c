@@ -223,8 +223,17 @@ static int parse_int_meta(const struct sched *s, const struct srsc *r, const cha
         const char *v = sched_rsc_meta(s, r, name);
         int score;
 
-        if (!v || cib_score_parse(v, &score) < 0)
+        if (!v)
                 return dflt;
+        if (cib_score_parse(v, &score) < 0) {
+                /* Pacemaker reads "1.0" as 1: the leading integer counts. */
+                char *end;
+                long l = strtol(v, &end, 10);
+
+                if (end == v)
+                        return dflt;
+                score = l > CIB_INFINITY ? CIB_INFINITY : l < -CIB_INFINITY ? -CIB_INFINITY : (int) l;
+        }
         return score;
 }
 
