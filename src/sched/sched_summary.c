@@ -60,6 +60,8 @@ static void log_action(const struct sched *s, struct widths *w, FILE *f, const c
                 snprintf(reason, sizeof(reason), "due to %s", source->reason);
         else if (action && !(action->flags & SA_RUNNABLE))
                 snprintf(reason, sizeof(reason), "blocked");
+        if (!f)
+                return; /* measuring the columns only */
         fprintf(f, "  * %-8s   %-*s   ( %*s )%s%s\n", change, w->rsc, r->id, w->detail, details, *reason ? "  " : "",
                 reason);
 }
@@ -145,10 +147,11 @@ out:
         r->role = saved_role;
 }
 
-void sched_print_summary(struct sched *s, FILE *f) {
-        struct widths w = { 5, 5 };
+/* Pacemaker's column widths are static and the summary is produced twice
+ * (logged, then printed), so the printed lines use the widest of all. */
+static void summary(struct sched *s, struct widths *w, FILE *f) {
 
-        for (size_t i = 0; i < s->n_actions; i++) {
+        for (size_t i = 0; f && i < s->n_actions; i++) {
                 const struct saction *a = s->actions[i];
 
                 if (a->rsc || a->node < 0)
@@ -163,10 +166,17 @@ void sched_print_summary(struct sched *s, FILE *f) {
                 struct srsc *r = s->resources[i];
 
                 if (!r->is_clone) {
-                        primitive_summary(s, &w, r, f);
+                        primitive_summary(s, w, r, f);
                         continue;
                 }
                 for (size_t c = 0; c < r->n_children; c++)
-                        primitive_summary(s, &w, r->children[c], f);
+                        primitive_summary(s, w, r->children[c], f);
         }
+}
+
+void sched_print_summary(struct sched *s, FILE *f) {
+        struct widths w = { 5, 5 };
+
+        summary(s, &w, NULL);
+        summary(s, &w, f);
 }
