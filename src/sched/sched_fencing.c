@@ -29,6 +29,18 @@ void sched_fencing(struct sched *s) {
                 struct saction *f;
                 char key[300];
 
+                if (!node->unclean && node->online && node->shutdown) {
+                        struct saction *sd = sched_cluster_action(s, "do_shutdown", "do_shutdown", (int) n, false);
+
+                        for (size_t i = 0; sd && i < s->n_prims; i++) {
+                                struct srsc *r = s->prims[i];
+
+                                for (size_t j = 0; j < r->n_actions; j++)
+                                        if (r->actions[j]->node == (int) n && strcmp(r->actions[j]->task, "stop") == 0)
+                                                sched_order(r->actions[j], sd, SO_OPTIONAL);
+                        }
+                        continue;
+                }
                 if (!node->unclean || !can_fence(s, node))
                         continue;
                 snprintf(key, sizeof(key), "stonith-%s-reboot", node->name);

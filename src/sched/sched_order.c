@@ -144,7 +144,7 @@ static void clone_orderings(struct sched *s, struct srsc *c) {
         }
 }
 
-/* Probes run before the resource (or its clone) starts or stops anywhere. */
+/* Probes run before the resource (or its clone) starts anywhere. */
 static void probe_orderings(struct sched *s) {
         for (size_t i = 0; i < s->n_prims; i++) {
                 struct srsc *r = s->prims[i];
@@ -161,7 +161,6 @@ static void probe_orderings(struct sched *s) {
                                 (void) cs;
                         } else
                                 order_tasks(s, r, "monitor", r, "start", SO_OPTIONAL);
-                        order_tasks(s, r, "monitor", r, "stop", SO_OPTIONAL);
                 }
         }
 }

@@ -159,8 +159,6 @@ static void summary(struct sched *s, struct widths *w, FILE *f) {
                 if (strcmp(a->task, "stonith") == 0)
                         fprintf(f, "  * Fence (%s) %s '%s'\n", a->fence_op ? "reboot" : "off", s->nodes[a->node].name,
                                 a->reason ? a->reason : "");
-                else if (strcmp(a->task, "do_shutdown") == 0)
-                        fprintf(f, "  * Shutdown %s\n", s->nodes[a->node].name);
         }
         for (size_t i = 0; i < s->n_resources; i++) {
                 struct srsc *r = s->resources[i];
