@@ -203,22 +203,13 @@ static void step(struct sched *s, struct srsc *r, enum cib_role from, enum cib_r
                 stop_rsc(s, r, optional);
 }
 
-/* Whether the history shows the recurring operation already active on node. */
+/* Whether the history shows the recurring operation active on node: its
+ * action was then created while reading the status. */
 static bool monitor_active(const struct sched *s, const struct srsc *r, int node, unsigned interval) {
-        const struct cib_node *c = s->nodes[node].cib;
-        const char *base = r->parent && !r->parent->unique ? r->parent->def->child->id : r->id;
-
-        for (size_t i = 0; i < c->n_lrm; i++) {
-                const struct cib_lrm_rsc *l = &c->lrm[i];
-                size_t bl = strlen(base);
-
-                if (strcmp(l->id, r->id) != 0 && !(strncmp(l->id, base, bl) == 0 && (!l->id[bl] || l->id[bl] == ':')))
-                        continue;
-                for (size_t j = 0; j < l->n_ops; j++)
-                        if (strcmp(l->ops[j].task, "monitor") == 0 && l->ops[j].interval_ms == interval &&
-                            l->ops[j].op_status != 1)
-                                return true;
-        }
+        for (size_t i = 0; i < r->n_actions; i++)
+                if (strcmp(r->actions[i]->task, "monitor") == 0 && r->actions[i]->interval_ms == interval &&
+                    r->actions[i]->node == node)
+                        return true;
         return false;
 }
 
@@ -297,7 +288,10 @@ static void primitive_actions(struct sched *s, struct srsc *r) {
                 cur = next;
         }
         if (!r->blocked && goal != CIB_ROLE_STOPPED && chosen >= 0) {
-                sched_action(s, r, "start", chosen, 0, true);
+                struct saction *start = sched_action(s, r, "start", chosen, 0, true);
+
+                if (start && r->start_pending)
+                        start->flags |= SA_PRINT_ALWAYS;
                 recurring(s, r, chosen);
         }
 }
@@ -410,6 +404,13 @@ static void probes(struct sched *s) {
 }
 
 void sched_create_actions(struct sched *s) {
+        for (size_t i = 0; i < s->n_early; i++) {
+                struct early_action *e = &s->early[i];
+                bool stop = strcmp(e->task, "stop") == 0;
+
+                new_action(s, e->rsc, make_key(e->rsc->id, e->task, e->interval_ms), e->task, e->node, e->interval_ms,
+                           !stop, false);
+        }
         probes(s);
         for (size_t i = 0; i < s->n_resources; i++) {
                 struct srsc *r = s->resources[i];

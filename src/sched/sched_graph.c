@@ -12,7 +12,7 @@
 #include "sched_internal.h"
 
 static bool in_graph(const struct saction *a) {
-        return (a->flags & SA_RUNNABLE) && !(a->flags & SA_OPTIONAL);
+        return (a->flags & SA_RUNNABLE) && (!(a->flags & SA_OPTIONAL) || (a->flags & SA_PRINT_ALWAYS));
 }
 
 struct graph {
@@ -107,7 +107,25 @@ static void apply(struct sched *s, struct saction *a) {
         }
 }
 
+/* The name crm_simulate shows for a resource: an anonymous instance goes
+ * by the name its history uses, or by its primitive's id when some history
+ * uses that, else by its own id. */
+static const char *display_id(const struct sched *s, const struct srsc *r) {
+        const char *id;
+
+        if (!r->parent || r->parent->unique)
+                return r->id;
+        id = r->clone_name && strcmp(r->clone_name, r->def->id) != 0 ? r->clone_name : r->def->id;
+        for (size_t i = 0; i < s->n_prims; i++)
+                if (strcmp(s->prims[i]->id, id) == 0 ||
+                    (s->prims[i]->clone_name && strcmp(s->prims[i]->clone_name, id) == 0))
+                        return id;
+        return r->id;
+}
+
 static void print_action(const struct sched *s, const struct saction *a, FILE *f) {
+        const char *id;
+
         if (a->flags & SA_PSEUDO) {
                 fprintf(f, "  * Pseudo action:   %s\n", a->key);
                 return;
@@ -119,11 +137,12 @@ static void print_action(const struct sched *s, const struct saction *a, FILE *f
                         fprintf(f, "  * Cluster action:  %s on %s\n", a->task, s->nodes[a->node].name);
                 return;
         }
+        id = display_id(s, a->rsc);
         if (a->interval_ms)
-                fprintf(f, "  * Resource action: %-15s %s=%u on %s\n", a->rsc->id, a->task, a->interval_ms,
+                fprintf(f, "  * Resource action: %-15s %s=%u on %s\n", id, a->task, a->interval_ms,
                         s->nodes[a->node].name);
         else
-                fprintf(f, "  * Resource action: %-15s %s on %s\n", a->rsc->id, a->task, s->nodes[a->node].name);
+                fprintf(f, "  * Resource action: %-15s %s on %s\n", id, a->task, s->nodes[a->node].name);
 }
 
 void sched_execute(struct sched *s, FILE *f) {

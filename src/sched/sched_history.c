@@ -99,6 +99,38 @@ static bool is_hard_error(int rc) {
         return rc == 2 || rc == 3 || rc == 4 || rc == 5 || rc == 6;
 }
 
+/* Recurring operations the history shows active (after the last start,
+ * not stopped since, not pending): Pacemaker creates their actions while
+ * reading the status, which matters for the graph's order. */
+static void record_active_monitors(struct sched *s, struct srsc *r, int node, const struct cib_lrm_op **ops,
+                                   size_t n) {
+        int start = -1, stop = -1, implied_monitor = -1, implied_clone = -1;
+
+        for (size_t i = 0; i < n; i++) {
+                const struct cib_lrm_op *op = ops[i];
+
+                if (strcmp(op->task, "stop") == 0 && op->op_status == 0)
+                        stop = (int) i;
+                else if (strcmp(op->task, "start") == 0 || strcmp(op->task, "migrate_from") == 0)
+                        start = (int) i;
+                else if (implied_monitor <= stop && strcmp(op->task, "monitor") == 0 && (op->rc == 0 || op->rc == 8))
+                        implied_monitor = (int) i;
+                else if (strcmp(op->task, "promote") == 0 || strcmp(op->task, "demote") == 0)
+                        implied_clone = (int) i;
+        }
+        if (start == -1)
+                start = implied_clone != -1 ? implied_clone : implied_monitor;
+        for (size_t i = 0; i < n; i++) {
+                const struct cib_lrm_op *op = ops[i];
+
+                if (start < stop && (int) i <= stop)
+                        continue;
+                if ((int) i < start || op->interval_ms == 0 || op->op_status == -1)
+                        continue;
+                sched_early_action(s, r, op->task, node, op->interval_ms);
+        }
+}
+
 /* Replays one resource's history on one node. */
 static void replay(struct sched *s, struct srsc *r, int node, const struct cib_lrm_rsc *lrm) {
         const struct cib_lrm_op *sorted[lrm->n_ops ? lrm->n_ops : 1];
@@ -217,7 +249,11 @@ static void replay(struct sched *s, struct srsc *r, int node, const struct cib_l
         if (pending) {
                 r->pending_task = pending;
                 r->pending_node = node;
+                if (strcmp(pending, "Starting") == 0)
+                        r->start_pending = true;
         }
+        if (s->nodes[node].online)
+                record_active_monitors(s, r, node, sorted, lrm->n_ops);
         if (role <= CIB_ROLE_STOPPED)
                 return;
 
@@ -254,6 +290,8 @@ static void replay(struct sched *s, struct srsc *r, int node, const struct cib_l
                 break;
         default:
                 r->failed = true;
+                if (r->managed)
+                        sched_early_action(s, r, "stop", node, 0);
                 break;
         }
 }
@@ -354,6 +392,8 @@ int sched_unpack_history(struct sched *s) {
                                 if (!r)
                                         continue;
                         }
+                        if (r->parent)
+                                r->clone_name = c->lrm[i].id;
                         replay(s, r, node, &c->lrm[i]);
                 }
         }

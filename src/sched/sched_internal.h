@@ -48,8 +48,9 @@ struct srsc {
         size_t n_running;
         enum cib_role role;  /* most significant role anywhere */
         enum cib_role *role_on; /* per node */
-        bool failed, blocked, failure_ignored, start_fatal_seen;
+        bool failed, blocked, failure_ignored, start_pending;
         const char *pending_task; /* Starting/Stopping/... for display */
+        const char *clone_name;   /* the id the history knows an instance by */
         int pending_node;
         bool *known_on;      /* has history on the node */
         int *fail_count;     /* per node */
@@ -74,6 +75,7 @@ enum saction_flags {
         SA_RUNNABLE = 1 << 1,
         SA_PSEUDO = 1 << 2,
         SA_DUMPED = 1 << 3,
+        SA_PRINT_ALWAYS = 1 << 4, /* in the graph even when optional */
 };
 
 enum sorder_flags {
@@ -135,8 +137,18 @@ struct sched {
         size_t n_actions;
         int next_action_id;
         bool has_stonith_rsc;
-        struct saction *dc_down; /* not used yet */
+        /* Actions Pacemaker creates while reading the status (stops of
+         * failed resources, active recurring operations), in that order. */
+        struct early_action {
+                struct srsc *rsc;
+                const char *task;
+                int node;
+                unsigned interval_ms;
+        } *early;
+        size_t n_early;
 };
+
+void sched_early_action(struct sched *s, struct srsc *r, const char *task, int node, unsigned interval_ms);
 
 /* Score arithmetic with INFINITY saturation. */
 int sched_score_add(int a, int b);

@@ -429,7 +429,17 @@ static void free_rsc(struct srsc *r) {
         free(r);
 }
 
+void sched_early_action(struct sched *s, struct srsc *r, const char *task, int node, unsigned interval_ms) {
+        struct early_action *e = realloc(s->early, (s->n_early + 1) * sizeof(*e));
+
+        if (!e)
+                return;
+        s->early = e;
+        s->early[s->n_early++] = (struct early_action) { r, task, node, interval_ms };
+}
+
 void sched_unpack_free(struct sched *s) {
+        free(s->early);
         for (size_t i = 0; i < s->n_resources; i++)
                 free_rsc(s->resources[i]);
         free(s->resources);
