@@ -408,6 +408,20 @@ void sched_create_actions(struct sched *s) {
                 struct early_action *e = &s->early[i];
                 bool stop = strcmp(e->task, "stop") == 0;
 
+                if (!e->rsc) {
+                        char key[300];
+                        struct saction *f;
+
+                        snprintf(key, sizeof(key), "stonith-%s-reboot", s->nodes[e->node].name);
+                        if (sched_find_action(s, NULL, "stonith", e->node))
+                                continue;
+                        f = sched_cluster_action(s, key, "stonith", e->node, false);
+                        if (f) {
+                                f->flags |= SA_OPTIONAL;
+                                f->fence_op = 1;
+                        }
+                        continue;
+                }
                 new_action(s, e->rsc, make_key(e->rsc->id, e->task, e->interval_ms), e->task, e->node, e->interval_ms,
                            !stop, false);
         }

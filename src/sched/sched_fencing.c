@@ -44,9 +44,12 @@ void sched_fencing(struct sched *s) {
                 if (!node->unclean || !can_fence(s, node))
                         continue;
                 snprintf(key, sizeof(key), "stonith-%s-reboot", node->name);
-                f = sched_cluster_action(s, key, "stonith", (int) n, false);
+                f = sched_find_action(s, NULL, "stonith", (int) n);
+                if (!f)
+                        f = sched_cluster_action(s, key, "stonith", (int) n, false);
                 if (!f)
                         continue;
+                f->flags &= ~SA_OPTIONAL;
                 f->fence_op = 1;
                 f->reason = node->fence_reason;
                 f->flags |= SA_RUNNABLE;

@@ -260,9 +260,10 @@ static void replay(struct sched *s, struct srsc *r, int node, const struct cib_l
         add_running(s, r, node, role);
         if (!s->nodes[node].online && !s->nodes[node].unclean && !s->nodes[node].maintenance && r->managed &&
             s->stonith_enabled) {
-                s->nodes[node].unclean = true;
-                if (!s->nodes[node].fence_reason)
-                        s->nodes[node].fence_reason = "resource is thought to be active there";
+                char msg[600];
+
+                snprintf(msg, sizeof(msg), "%s is thought to be active there", r->id);
+                sched_fence_node(s, node, sched_strdup(s, msg));
         }
         switch (on_fail) {
         case FAIL_IGNORE:
@@ -270,8 +271,10 @@ static void replay(struct sched *s, struct srsc *r, int node, const struct cib_l
         case FAIL_FENCE:
                 r->failed = true;
                 if (s->stonith_enabled) {
-                        s->nodes[node].unclean = true;
-                        s->nodes[node].fence_reason = "required by failed stop";
+                        char msg[600];
+
+                        snprintf(msg, sizeof(msg), "%s failed there", r->id);
+                        sched_fence_node(s, node, sched_strdup(s, msg));
                 } else
                         r->blocked = true;
                 break;
@@ -429,6 +432,8 @@ int sched_add_orphan(struct sched *s, const struct cib_lrm_rsc *lrm, struct srsc
         if (e < 0)
                 return e;
         r->orphan = true;
+        if (!s->stop_orphans)
+                r->managed = false;
         *ret = r;
         return 0;
 }

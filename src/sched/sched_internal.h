@@ -123,6 +123,9 @@ struct sched {
         size_t n_prims;
 
         /* Cluster options. */
+        bool startup_fencing;
+        char **strings; /* messages built at run time */
+        size_t n_strings;
         bool symmetric, stonith_enabled, have_quorum, maintenance_mode, stop_orphans;
         bool start_failure_fatal;
         const char *no_quorum_policy;
@@ -147,6 +150,13 @@ struct sched {
         } *early;
         size_t n_early;
 };
+
+/* Marks a node unclean (keeping the first reason) and records its
+ * fencing action. */
+void sched_fence_node(struct sched *s, int node, const char *reason);
+
+/* A copy of text owned by the working set. */
+char *sched_strdup(struct sched *s, const char *text);
 
 void sched_early_action(struct sched *s, struct srsc *r, const char *task, int node, unsigned interval_ms);
 

@@ -154,7 +154,7 @@ static void summary(struct sched *s, struct widths *w, FILE *f) {
         for (size_t i = 0; f && i < s->n_actions; i++) {
                 const struct saction *a = s->actions[i];
 
-                if (a->rsc || a->node < 0)
+                if (a->rsc || a->node < 0 || (a->flags & SA_OPTIONAL))
                         continue;
                 if (strcmp(a->task, "stonith") == 0)
                         fprintf(f, "  * Fence (%s) %s '%s'\n", a->fence_op ? "reboot" : "off", s->nodes[a->node].name,

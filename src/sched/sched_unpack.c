@@ -143,6 +143,31 @@ static int cmp_nodes(const void *x, const void *y) {
         return natural_cmp(a->name, b->name);
 }
 
+static void fence(struct sched *s, struct snode *n, const char *reason) {
+        sched_fence_node(s, (int) (n - s->nodes), reason);
+}
+
+void sched_fence_node(struct sched *s, int node, const char *reason) {
+        struct snode *n = &s->nodes[node];
+
+        if (!n->unclean) {
+                n->unclean = true;
+                n->fence_reason = reason;
+        }
+        /* Pacemaker creates the (optional) fencing action right away. */
+        sched_early_action(s, NULL, "stonith", node, 0);
+}
+
+char *sched_strdup(struct sched *s, const char *text) {
+        char **slot = realloc(s->strings, (s->n_strings + 1) * sizeof(*slot));
+
+        if (!slot)
+                return NULL;
+        s->strings = slot;
+        s->strings[s->n_strings] = strdup(text);
+        return s->strings[s->n_strings++];
+}
+
 /* Membership as Pacemaker reads a node_state: online, pending or down,
  * and unclean when the node must be fenced. */
 static void unpack_node_state(struct sched *s, struct snode *n) {
@@ -155,8 +180,14 @@ static void unpack_node_state(struct sched *s, struct snode *n) {
 
         n->expected_up = c->expected && strcasecmp(c->expected, "member") == 0;
         n->shutdown = shutdown && strcmp(shutdown, "0") != 0;
-        if (!c->has_state)
+        if (!c->has_state) {
+                /* Unseen nodes are unclean until seen, when fencing is on. */
+                if (s->stonith_enabled && s->startup_fencing) {
+                        n->unclean = true;
+                        n->fence_reason = "node is unclean";
+                }
                 return;
+        }
         if (!s->stonith_enabled) {
                 n->online = c->in_ccm && crmd_online && join_member;
                 if (c->in_ccm && crmd_online && !join_member)
@@ -164,8 +195,7 @@ static void unpack_node_state(struct sched *s, struct snode *n) {
                 return;
         }
         if (c->join && strcasecmp(c->join, "banned") == 0) {
-                n->unclean = true;
-                n->fence_reason = "peer failed Pacemaker membership criteria";
+                fence(s, n, "peer failed Pacemaker membership criteria");
         } else if (!terminate && c->expected && strcasecmp(c->expected, "down") == 0) {
                 if (crmd_online || c->in_ccm) {
                         n->standby = n->pending = true;
@@ -176,22 +206,18 @@ static void unpack_node_state(struct sched *s, struct snode *n) {
         } else if (terminate && c->join && strcasecmp(c->join, "down") == 0 && !c->in_ccm && !crmd_online) {
                 /* just fenced */
         } else if (!c->in_ccm) {
-                n->unclean = true;
-                n->fence_reason = "peer is no longer part of the cluster";
+                fence(s, n, "peer is no longer part of the cluster");
         } else if (!crmd_online) {
-                n->unclean = true;
-                n->fence_reason = "peer process is no longer available";
+                fence(s, n, "peer process is no longer available");
         } else if (terminate) {
-                n->unclean = true;
                 n->online = true;
-                n->fence_reason = "termination was requested";
+                fence(s, n, "termination was requested");
         } else if (join_member) {
                 n->online = true;
         } else if (!c->join || strcasecmp(c->join, "pending") == 0 || strcasecmp(c->join, "down") == 0) {
                 n->pending = true;
         } else {
-                n->unclean = true;
-                n->fence_reason = "peer was in an unknown state";
+                fence(s, n, "peer was in an unknown state");
         }
 }
 
@@ -207,10 +233,15 @@ static int unpack_nodes(struct sched *s) {
                 n->id = n->cib->id;
         }
         qsort(s->nodes, s->n_nodes, sizeof(*s->nodes), cmp_nodes);
+        for (int k = 0; k < (int) s->n_nodes; k++)
+                for (size_t i = 0; i < s->n_nodes; i++)
+                        if (s->nodes[i].cib->has_state && s->nodes[i].cib->state_index == k)
+                                unpack_node_state(s, &s->nodes[i]);
         for (size_t i = 0; i < s->n_nodes; i++) {
                 struct snode *n = &s->nodes[i];
 
-                unpack_node_state(s, n);
+                if (!n->cib->has_state)
+                        unpack_node_state(s, n);
                 if (truthy(sched_node_attr(s, (int) i, "standby")))
                         n->standby = true;
                 if (truthy(sched_node_attr(s, (int) i, "maintenance")) || s->maintenance_mode)
@@ -391,6 +422,7 @@ int sched_unpack(struct sched *s, char *why, size_t why_size) {
         s->stonith_enabled = truthy(property(s, "stonith-enabled", "true"));
         s->maintenance_mode = truthy(property(s, "maintenance-mode", "false"));
         s->stop_orphans = truthy(property(s, "stop-orphan-resources", "true"));
+        s->startup_fencing = truthy(property(s, "startup-fencing", "true"));
         s->start_failure_fatal = truthy(property(s, "start-failure-is-fatal", "true"));
         s->no_quorum_policy = property(s, "no-quorum-policy", "stop");
         s->placement_strategy = property(s, "placement-strategy", "default");
@@ -408,6 +440,14 @@ int sched_unpack(struct sched *s, char *why, size_t why_size) {
                 if (e < 0)
                         return format_error(why, why_size, e, "out of memory");
         }
+        /* Pacemaker keeps resources sorted by priority (stably). */
+        for (size_t i = 1; i < s->n_resources; i++)
+                for (size_t j = i; j > 0 && s->resources[j]->priority > s->resources[j - 1]->priority; j--) {
+                        struct srsc *t = s->resources[j];
+
+                        s->resources[j] = s->resources[j - 1];
+                        s->resources[j - 1] = t;
+                }
         e = sched_unpack_history(s);
         if (e < 0)
                 return format_error(why, why_size, e, "out of memory");
@@ -440,6 +480,9 @@ void sched_early_action(struct sched *s, struct srsc *r, const char *task, int n
 
 void sched_unpack_free(struct sched *s) {
         free(s->early);
+        for (size_t i = 0; i < s->n_strings; i++)
+                free(s->strings[i]);
+        free(s->strings);
         for (size_t i = 0; i < s->n_resources; i++)
                 free_rsc(s->resources[i]);
         free(s->resources);
