@@ -131,8 +131,6 @@ int sched_choose_node(struct sched *s, struct srsc *r, int prefer) {
                 return -1;
         if (prefer >= 0 && effective(s, r, prefer) >= 0 && effective(s, r, prefer) == effective(s, r, best))
                 return prefer;
-        if (current >= 0 && current != best && effective(s, r, current) == effective(s, r, best))
-                return current;
         return best;
 }
 

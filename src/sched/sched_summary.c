@@ -151,7 +151,8 @@ out:
  * (logged, then printed), so the printed lines use the widest of all. */
 static void summary(struct sched *s, struct widths *w, FILE *f) {
 
-        for (size_t i = 0; f && i < s->n_actions; i++) {
+        /* Newest first: Pacemaker's action list is built by prepending. */
+        for (size_t i = s->n_actions; f && i-- > 0;) {
                 const struct saction *a = s->actions[i];
 
                 if (a->rsc || a->node < 0 || (a->flags & SA_OPTIONAL))
