@@ -3,6 +3,7 @@
  * set, run the phases (placement, actions, orderings, fencing) in order,
  * and release everything. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "sched_internal.h"
@@ -30,6 +31,18 @@ void sched_compute(struct sched *s) {
         sched_fencing(s);
         sched_create_orderings(s);
         sched_update_runnable(s);
+        if (getenv("TANDEM_SCHED_DEBUG"))
+                for (size_t i = 0; i < s->n_actions; i++) {
+                        const struct saction *a = s->actions[i];
+
+                        fprintf(stderr, "action %d %s on %s%s%s%s reason=%s inputs:", a->id, a->key,
+                                a->node >= 0 ? s->nodes[a->node].name : "-", a->flags & SA_OPTIONAL ? " optional" : "",
+                                a->flags & SA_RUNNABLE ? " runnable" : "", a->flags & SA_PSEUDO ? " pseudo" : "",
+                                a->reason ? a->reason : "");
+                        for (size_t j = 0; j < a->n_inputs; j++)
+                                fprintf(stderr, " %d/%x", a->inputs[j].action->id, a->inputs[j].flags);
+                        fprintf(stderr, "\n");
+                }
 }
 
 void sched_free(struct sched *s) {

@@ -219,8 +219,17 @@ static void user_order(struct sched *s, struct srsc *first, const char *ftask, s
                 if (strcmp(first->actions[i]->task, fa) == 0 && !first->actions[i]->interval_ms &&
                     !first->actions[i]->notify_kind)
                         any = true;
-        if (!any && !first->is_clone)
+        if (!any && !first->is_clone) {
+                /* Pacemaker invents the missing first action, unrunnable,
+                 * except a stop of a stopped or a demote of an unpromoted
+                 * resource: then the constraint is ignored. */
+                bool stopped = first->n_running == 0;
+
+                if ((strcmp(fa, "stop") == 0 && stopped) ||
+                    (strcmp(fa, "demote") == 0 && (stopped || first->role == CIB_ROLE_UNPROMOTED)))
+                        return;
                 unrunnable_placeholder(s, first, fa);
+        }
         for (size_t i = 0; i < first->n_actions; i++) {
                 struct saction *x = first->actions[i];
 

@@ -153,6 +153,18 @@ static void place_primitive(struct sched *s, struct srsc *r) {
                         r->next_role = r->role;
                 return;
         }
+        if (r->n_running > 1) {
+                const char *policy = sched_rsc_meta(s, r, "multiple-active");
+
+                if (policy && strcmp(policy, "stop_only") == 0)
+                        r->next_role = CIB_ROLE_STOPPED;
+                else if (policy && strcmp(policy, "block") == 0) {
+                        r->managed = false;
+                        r->blocked = true;
+                        sched_assign(s, r, r->running[0]);
+                        return;
+                }
+        }
         if (r->target_role == CIB_ROLE_STOPPED || r->next_role == CIB_ROLE_STOPPED) {
                 sched_assign(s, r, -1);
                 return;
