@@ -327,12 +327,20 @@ static struct srsc *find_instance(struct sched *s, const char *lrm_id, int node,
         }
         for (size_t i = 0; i < clone->n_children; i++) {
                 struct srsc *c = clone->children[i];
+                bool active = c->n_running > 0 || c->pending_node >= 0;
 
-                for (size_t j = 0; j < c->n_running; j++)
-                        if (c->running[j] == node)
-                                return c;
-                if (!inactive && c->n_running == 0 && !c->known_on[node] &&
-                    (c->pending_node < 0 || c->pending_node == node))
+                if (active) {
+                        bool here = c->pending_node == node;
+
+                        for (size_t j = 0; j < c->n_running; j++)
+                                here = here || c->running[j] == node;
+                        if (!here)
+                                continue;
+                        if (c->n_running > 0 && c->seen_on == node)
+                                return NULL; /* a second history on this node: an orphan */
+                        return c;
+                }
+                if (!inactive && !c->blocked)
                         inactive = c;
         }
         return inactive;
@@ -396,8 +404,10 @@ int sched_unpack_history(struct sched *s) {
                                 if (!r)
                                         continue;
                         }
-                        if (r->parent)
+                        if (r->parent) {
                                 r->clone_name = c->lrm[i].id;
+                                r->seen_on = node;
+                        }
                         replay(s, r, node, &c->lrm[i]);
                 }
         }

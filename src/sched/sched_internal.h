@@ -51,6 +51,7 @@ struct srsc {
         bool failed, blocked, failure_ignored, start_pending;
         const char *pending_task; /* Starting/Stopping/... for display */
         const char *clone_name;   /* the id the history knows an instance by */
+        int seen_on;              /* node of the last history mapped to an instance */
         int pending_node;
         bool *known_on;      /* has history on the node */
         int *fail_count;     /* per node */

@@ -332,6 +332,7 @@ static struct srsc *new_rsc(struct sched *s, const char *id, const struct cib_re
         r->parent = parent;
         r->assigned = -1;
         r->pending_node = -1;
+        r->seen_on = -1;
         r->partial_migration_source = r->partial_migration_target = -1;
         r->role = CIB_ROLE_STOPPED;
         r->next_role = CIB_ROLE_UNKNOWN;
