@@ -45,9 +45,34 @@ static bool place_instance(struct sched *s, struct srsc *clone, struct srsc *ins
 
 static const struct sched *sort_s;
 
+static int cmp_desc(const void *x, const void *y) {
+        int a = *(const int *) x, b = *(const int *) y;
+
+        return a > b ? -1 : a < b;
+}
+
+/* Compares the instances' node scores, best against best, second best
+ * against second best, and so on. */
+static int cmp_weights(const struct srsc *a, const struct srsc *b) {
+        size_t n = sort_s->n_nodes;
+        int wa[n ? n : 1], wb[n ? n : 1];
+
+        for (size_t i = 0; i < n; i++) {
+                wa[i] = a->weights[i] == SCORE_ABSENT || !sched_node_can_run(&sort_s->nodes[i]) ? -CIB_INFINITY : a->weights[i];
+                wb[i] = b->weights[i] == SCORE_ABSENT || !sched_node_can_run(&sort_s->nodes[i]) ? -CIB_INFINITY : b->weights[i];
+        }
+        qsort(wa, n, sizeof(int), cmp_desc);
+        qsort(wb, n, sizeof(int), cmp_desc);
+        for (size_t i = 0; i < n; i++)
+                if (wa[i] != wb[i])
+                        return wa[i] > wb[i] ? -1 : 1;
+        return 0;
+}
+
 static int cmp_instances(const void *x, const void *y) {
         const struct srsc *a = *(const struct srsc *const *) x, *b = *(const struct srsc *const *) y;
         bool ra = a->n_running > 0, rb = b->n_running > 0;
+        int c;
 
         if (ra != rb)
                 return ra ? -1 : 1;
@@ -59,8 +84,29 @@ static int cmp_instances(const void *x, const void *y) {
                         return ca ? -1 : 1;
                 if (a->role != b->role)
                         return a->role > b->role ? -1 : 1;
+                if (a->weights[a->running[0]] != b->weights[b->running[0]])
+                        return a->weights[a->running[0]] > b->weights[b->running[0]] ? -1 : 1;
         }
+        c = cmp_weights(a, b);
+        if (c)
+                return c;
         return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/* Positive promotion scores attract instances to their nodes. */
+static void add_promotion_scores(struct sched *s, struct srsc *clone) {
+        for (size_t i = 0; i < clone->n_children; i++) {
+                struct srsc *inst = clone->children[i];
+
+                for (size_t n = 0; n < s->n_nodes; n++) {
+                        int score;
+
+                        if (inst->weights[n] == SCORE_ABSENT || !sched_node_can_run(&s->nodes[n]))
+                                continue;
+                        if (sched_promotion_attr(s, clone, inst, (int) n, &score) && score > 0)
+                                inst->weights[n] = sched_score_add(inst->weights[n], score);
+                }
+        }
 }
 
 void sched_place_clone(struct sched *s, struct srsc *clone) {
@@ -79,9 +125,13 @@ void sched_place_clone(struct sched *s, struct srsc *clone) {
         if (!order)
                 return;
         memcpy(order, clone->children, n * sizeof(*order));
+        if (clone->promotable)
+                add_promotion_scores(s, clone);
         sort_s = s;
         qsort(order, n, sizeof(*order), cmp_instances);
         sort_s = NULL;
+        for (size_t i = 0; i < n; i++)
+                order[i]->alloc_order = i;
 
         for (size_t i = 0; i < s->n_nodes; i++)
                 if (sched_node_can_run(&s->nodes[i]))

@@ -64,6 +64,7 @@ struct srsc {
         bool provisional, allocating;
         enum cib_role next_role;
         int promotion_score;
+        size_t alloc_order;  /* position in its clone's placement order */
         bool stop_reason_availability;
 
         /* Actions. */
@@ -184,6 +185,8 @@ void sched_rule_ctx(const struct sched *s, int node, struct sched_attr_ctx *a, s
 void sched_place(struct sched *s);
 void sched_place_clone(struct sched *s, struct srsc *clone);
 void sched_promote(struct sched *s, struct srsc *clone);
+/* The master-* attribute of an instance on a node, if set and usable. */
+bool sched_promotion_attr(struct sched *s, const struct srsc *clone, const struct srsc *inst, int node, int *ret);
 void sched_assign(struct sched *s, struct srsc *r, int node);
 int sched_choose_node(struct sched *s, struct srsc *r, int prefer);
 void sched_apply_colocations(struct sched *s, struct srsc *r);

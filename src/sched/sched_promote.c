@@ -1,27 +1,57 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* sched_promote.c: roles of promotable clone instances: each placed
- * instance's promotion score (the master-* node attribute plus location
- * constraints for the Promoted role), then the best promoted-max of them,
- * at most promoted-node-max per node, are promoted. */
+/* sched_promote.c: roles of promotable clone instances. Each placed
+ * instance gets a priority: its promotion score (the master-* node
+ * attribute, -1 when unset) plus the clone's location constraints for the
+ * Promoted role. The clone sums its instances' priorities per node; each
+ * instance then takes its node's sum, and the best of them, up to
+ * promoted-max and promoted-node-max, are promoted. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sched_internal.h"
 
-static int promotion_score(struct sched *s, const struct srsc *clone, const struct srsc *inst) {
+bool sched_promotion_attr(struct sched *s, const struct srsc *clone, const struct srsc *inst, int node, int *ret) {
         char name[600];
         const char *v;
-        int score = -1, node = inst->assigned;
         const char *base = clone->unique ? inst->id : clone->def->child->id;
 
+        bool filter = false, decided = false, known_anywhere = inst->n_running > 0;
+
+        for (size_t n = 0; n < s->n_nodes; n++)
+                known_anywhere = known_anywhere || inst->known_on[n];
+        if (!clone->unique) {
+                /* Only the instance active on a node gets its score there;
+                 * with none active, any instance probed there does. */
+                for (size_t i = 0; i < clone->n_children && !decided; i++)
+                        for (size_t j = 0; j < clone->children[i]->n_running; j++)
+                                if (clone->children[i]->running[j] == node) {
+                                        filter = clone->children[i] == inst;
+                                        decided = true;
+                                }
+                for (size_t i = 0; i < clone->n_children && !decided; i++)
+                        if (clone->children[i]->known_on[node])
+                                filter = decided = true;
+        }
+        if (!filter && known_anywhere && !inst->known_on[node])
+                return false;
         snprintf(name, sizeof(name), "master-%s", base);
         v = sched_node_attr(s, node, name);
         if (!v && !clone->unique) {
                 snprintf(name, sizeof(name), "master-%s", inst->id);
                 v = sched_node_attr(s, node, name);
         }
-        if (v)
-                cib_score_parse(v, &score);
+        if (!v)
+                return false;
+        *ret = 0;
+        cib_score_parse(v, ret);
+        return true;
+}
+
+/* Location constraints of the clone for the Promoted role on node. */
+static int promoted_locations(struct sched *s, const struct srsc *clone, int node) {
+        int score = 0;
+
         for (size_t i = 0; i < s->cib->n_locations; i++) {
                 const struct cib_location *l = &s->cib->locations[i];
 
@@ -49,54 +79,67 @@ static int promotion_score(struct sched *s, const struct srsc *clone, const stru
         return score;
 }
 
-static const struct srsc *const *sort_scores_base;
-static int *sort_scores;
-
 static int cmp_promotion(const void *x, const void *y) {
         const struct srsc *a = *(const struct srsc *const *) x, *b = *(const struct srsc *const *) y;
-        int sa = sort_scores[a->doc_order], sb = sort_scores[b->doc_order];
 
-        if (sa != sb)
-                return sa > sb ? -1 : 1;
+        if (a->promotion_score != b->promotion_score)
+                return a->promotion_score > b->promotion_score ? -1 : 1;
         if (a->role != b->role)
                 return a->role > b->role ? -1 : 1;
-        return a->index < b->index ? -1 : a->index > b->index;
+        return a->alloc_order < b->alloc_order ? -1 : a->alloc_order > b->alloc_order;
 }
 
 void sched_promote(struct sched *s, struct srsc *clone) {
         size_t n = clone->n_children;
         struct srsc **order = calloc(n ? n : 1, sizeof(*order));
-        int *scores = calloc(n ? n : 1, sizeof(int));
         int *per_node = calloc(s->n_nodes ? s->n_nodes : 1, sizeof(int));
+        int *node_sum = calloc(s->n_nodes ? s->n_nodes : 1, sizeof(int));
         int promoted = 0;
 
-        if (!order || !scores || !per_node)
+        if (!order || !per_node || !node_sum)
                 goto out;
         for (size_t i = 0; i < n; i++) {
                 struct srsc *inst = clone->children[i];
+                int score;
 
                 order[i] = inst;
-                inst->doc_order = i;
-                scores[i] = inst->assigned >= 0 ? promotion_score(s, clone, inst) : -CIB_INFINITY;
-                inst->promotion_score = scores[i];
+                inst->promotion_score = 0;
+                if (inst->assigned < 0)
+                        continue;
+                if (inst->next_role == CIB_ROLE_STARTED || inst->next_role == CIB_ROLE_UNKNOWN)
+                        inst->next_role = CIB_ROLE_UNPROMOTED;
+                if (!sched_promotion_attr(s, clone, inst, inst->assigned, &score))
+                        score = -1;
+                score = sched_score_add(score, promoted_locations(s, clone, inst->assigned));
+                inst->promotion_score = score;
         }
-        sort_scores = scores;
-        sort_scores_base = (const struct srsc *const *) order;
+        for (size_t i = 0; i < n; i++) {
+                struct srsc *inst = clone->children[i];
+
+                if (inst->assigned >= 0 && inst->promotion_score >= 0)
+                        node_sum[inst->assigned] = sched_score_add(node_sum[inst->assigned], inst->promotion_score);
+        }
+        for (size_t i = 0; i < n; i++) {
+                struct srsc *inst = clone->children[i];
+
+                if (!inst->managed && inst->role == CIB_ROLE_PROMOTED)
+                        inst->promotion_score = CIB_INFINITY;
+                else if (inst->assigned >= 0 && inst->promotion_score >= 0)
+                        inst->promotion_score = node_sum[inst->assigned];
+        }
         qsort(order, n, sizeof(*order), cmp_promotion);
         for (size_t i = 0; i < n; i++) {
                 struct srsc *inst = order[i];
 
                 if (inst->assigned < 0)
                         continue;
-                if (inst->next_role == CIB_ROLE_STARTED || inst->next_role == CIB_ROLE_UNKNOWN)
-                        inst->next_role = CIB_ROLE_UNPROMOTED;
                 if (!inst->managed) {
                         inst->next_role = inst->role;
                         if (inst->role == CIB_ROLE_PROMOTED)
                                 promoted++;
                         continue;
                 }
-                if (promoted >= clone->promoted_max || scores[inst->doc_order] < 0 ||
+                if (promoted >= clone->promoted_max || inst->promotion_score < 0 ||
                     per_node[inst->assigned] >= clone->promoted_node_max ||
                     clone->target_role == CIB_ROLE_UNPROMOTED || inst->target_role == CIB_ROLE_UNPROMOTED)
                         continue;
@@ -105,8 +148,7 @@ void sched_promote(struct sched *s, struct srsc *clone) {
                 promoted++;
         }
 out:
-        sort_scores = NULL;
         free(order);
-        free(scores);
         free(per_node);
+        free(node_sum);
 }
