@@ -229,6 +229,9 @@ static void recurring(struct sched *s, struct srsc *r, int node) {
                         want = CIB_ROLE_UNPROMOTED;
                 if (op->role == CIB_ROLE_STOPPED)
                         continue;
+                /* A monitor without a role is for the unpromoted role. */
+                if (op->role == CIB_ROLE_UNKNOWN && want == CIB_ROLE_PROMOTED)
+                        continue;
                 if (op->role != CIB_ROLE_UNKNOWN && op->role != want &&
                     !(op->role == CIB_ROLE_STARTED && want == CIB_ROLE_UNPROMOTED) &&
                     !(op->role == CIB_ROLE_UNPROMOTED && want == CIB_ROLE_STARTED))

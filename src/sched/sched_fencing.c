@@ -19,7 +19,13 @@ static bool can_fence(const struct sched *s, const struct snode *n) {
 }
 
 void sched_fencing(struct sched *s) {
-        struct saction *last = NULL;
+        struct saction *last = NULL, *dc = NULL;
+        struct saction **others = calloc(s->n_nodes ? s->n_nodes : 1, sizeof(*others));
+        size_t n_others = 0;
+        bool concurrent = s->concurrent_fencing;
+
+        if (!others)
+                return;
 
         for (size_t i = 0; i < s->n_prims; i++)
                 if (s->prims[i]->is_stonith && !s->prims[i]->orphan)
@@ -66,8 +72,18 @@ void sched_fencing(struct sched *s) {
                                 }
                         }
                 }
-                if (last)
-                        sched_order(last, f, SO_OPTIONAL);
-                last = f;
+                /* Fencing is concurrent unless configured otherwise;
+                 * the DC is fenced after every other node. */
+                if (s->cib->dc_uuid && strcmp(s->cib->dc_uuid, node->id) == 0)
+                        dc = f;
+                else {
+                        if (last && !concurrent)
+                                sched_order(last, f, SO_OPTIONAL);
+                        last = f;
+                        others[n_others++] = f;
+                }
         }
+        for (size_t i = 0; dc && i < n_others; i++)
+                sched_order(others[i], dc, SO_OPTIONAL);
+        free(others);
 }
