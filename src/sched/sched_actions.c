@@ -251,6 +251,40 @@ static void recurring(struct sched *s, struct srsc *r, int node) {
         }
 }
 
+/* Monitors for the Stopped role run on every node the resource will not
+ * be active on; one still active where the resource will run is
+ * cancelled. */
+static void recurring_stopped(struct sched *s, struct srsc *r) {
+        for (size_t i = 0; i < r->def->n_ops; i++) {
+                const struct cib_op *op = &r->def->ops[i];
+
+                if (strcmp(op->name, "monitor") != 0 || op->interval_ms == 0 || !op->enabled ||
+                    op->role != CIB_ROLE_STOPPED)
+                        continue;
+                if (r->parent && !r->parent->unique)
+                        continue;
+                for (size_t n = 0; n < s->n_nodes; n++) {
+                        struct saction *m;
+                        bool active = monitor_active(s, r, (int) n, op->interval_ms);
+
+                        if (r->assigned == (int) n && r->next_role != CIB_ROLE_STOPPED) {
+                                if (active)
+                                        new_action(s, r, make_key(r->id, "cancel", op->interval_ms), "cancel", (int) n,
+                                                   op->interval_ms, false, false);
+                                continue;
+                        }
+                        if (!s->nodes[n].online || s->nodes[n].unclean)
+                                continue;
+                        m = new_action(s, r, make_key(r->id, "monitor", op->interval_ms), "monitor", (int) n,
+                                       op->interval_ms, active, false);
+                        if (m && !r->managed)
+                                m->flags &= ~SA_RUNNABLE;
+                        if (m)
+                                m->flags |= SA_STOPPED_MONITOR;
+                }
+        }
+}
+
 static void primitive_actions(struct sched *s, struct srsc *r) {
         int current = r->n_running ? r->running[0] : -1, chosen = r->assigned;
         enum cib_role role = r->n_running ? r->role : CIB_ROLE_STOPPED, goal = r->next_role;
@@ -265,6 +299,7 @@ static void primitive_actions(struct sched *s, struct srsc *r) {
                 r->role = CIB_ROLE_STOPPED;
         if (!r->managed) {
                 /* Left alone: nothing is scheduled but its monitors. */
+                recurring_stopped(s, r);
                 return;
         }
         if (current >= 0 && chosen >= 0 && current != chosen && goal >= CIB_ROLE_STARTED)
@@ -297,6 +332,7 @@ static void primitive_actions(struct sched *s, struct srsc *r) {
                         start->flags |= SA_PRINT_ALWAYS;
                 recurring(s, r, chosen);
         }
+        recurring_stopped(s, r);
 }
 
 /* Whether the instance will start, stop, promote or demote. */

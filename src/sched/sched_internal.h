@@ -78,6 +78,7 @@ enum saction_flags {
         SA_PSEUDO = 1 << 2,
         SA_DUMPED = 1 << 3,
         SA_PRINT_ALWAYS = 1 << 4, /* in the graph even when optional */
+        SA_STOPPED_MONITOR = 1 << 5, /* a monitor for the Stopped role */
 };
 
 enum sorder_flags {
