@@ -110,6 +110,7 @@ struct cib_order {
         const char *first_action, *then_action; /* default "start" */
         enum cib_order_kind kind;
         bool symmetrical;
+        bool require_all; /* false: one instance of a first clone is enough */
 };
 
 /* One lrm_rsc_op entry of the operation history. */

@@ -133,6 +133,7 @@ static int load_order(struct cib *c, const xmlNode *n, char *why, size_t why_siz
                         o->kind = CIB_ORDER_OPTIONAL;
         }
         o->symmetrical = sym ? is_true(sym) : o->kind != CIB_ORDER_SERIALIZE;
+        o->require_all = !cib_xattr(n, "require-all") || is_true(cib_xattr(n, "require-all"));
         return 0;
 }
 

@@ -464,6 +464,23 @@ void sched_create_actions(struct sched *s) {
                 new_action(s, e->rsc, make_key(e->rsc->id, e->task, e->interval_ms), e->task, e->node, e->interval_ms,
                            !stop, false);
         }
+        /* Pacemaker creates these while reading the constraints. */
+        for (size_t i = 0; i < s->cib->n_orders; i++) {
+                const struct cib_order *o = &s->cib->orders[i];
+                struct srsc *first = sched_find_rsc(s, o->first);
+                char key[600];
+                struct saction *a;
+
+                if (!first || !first->is_clone || (o->require_all && first->clone_min <= 0) ||
+                    !sched_find_rsc(s, o->then))
+                        continue;
+                snprintf(key, sizeof(key), "clone-one-or-more:%s", o->id);
+                a = sched_cluster_action(s, key, key, -1, true);
+                if (a) {
+                        a->flags |= SA_REQUIRES_ANY | SA_OPTIONAL;
+                        a->required_runnable = o->require_all ? first->clone_min : 1;
+                }
+        }
         probes(s);
         for (size_t i = 0; i < s->n_resources; i++) {
                 struct srsc *r = s->resources[i];

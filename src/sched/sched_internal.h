@@ -40,7 +40,7 @@ struct srsc {
         bool orphan, is_stonith, requires_fencing, critical;
         int priority, stickiness, migration_threshold;
         enum cib_role target_role; /* UNKNOWN when unset */
-        int clone_max, clone_node_max, promoted_max, promoted_node_max;
+        int clone_max, clone_node_max, promoted_max, promoted_node_max, clone_min;
         unsigned failure_timeout_s;
 
         /* Current state (primitives). */
@@ -79,6 +79,7 @@ enum saction_flags {
         SA_DUMPED = 1 << 3,
         SA_PRINT_ALWAYS = 1 << 4, /* in the graph even when optional */
         SA_STOPPED_MONITOR = 1 << 5, /* a monitor for the Stopped role */
+        SA_REQUIRES_ANY = 1 << 6,   /* runnable when enough inputs are */
 };
 
 enum sorder_flags {
@@ -88,6 +89,7 @@ enum sorder_flags {
         SO_IMPLIES_FIRST = 1 << 3,
         SO_RUNNABLE_LEFT = 1 << 4,
         SO_SERIALIZE = 1 << 5,
+        SO_ONE_OR_MORE = 1 << 6,
 };
 
 struct saction;
@@ -111,6 +113,7 @@ struct saction {
         struct sinput *outputs;
         size_t n_outputs;
         int fence_op;     /* fencing: 1 for reboot */
+        int required_runnable; /* for SA_REQUIRES_ANY */
         bool done;
 };
 

@@ -249,6 +249,39 @@ static void user_order(struct sched *s, struct srsc *first, const char *ftask, s
         }
 }
 
+/* "clone-one-or-more:ID": the then side needs only some instances of the
+ * first clone (require-all=false, or clone-min of them). */
+static bool one_or_more(struct sched *s, const struct cib_order *o, struct srsc *first, struct srsc *then) {
+        char key[600];
+        struct saction *any;
+
+        snprintf(key, sizeof(key), "clone-one-or-more:%s", o->id);
+        any = NULL;
+        for (size_t i = 0; i < s->n_actions && !any; i++)
+                if (!s->actions[i]->rsc && strcmp(s->actions[i]->key, key) == 0)
+                        any = s->actions[i];
+        if (!any)
+                return false;
+        for (size_t c = 0; c < first->n_children; c++) {
+                struct srsc *inst = first->children[c];
+                bool found = false;
+
+                for (size_t j = 0; j < inst->n_actions; j++)
+                        if (strcmp(inst->actions[j]->task, o->first_action) == 0 && !inst->actions[j]->interval_ms) {
+                                sched_order(inst->actions[j], any, SO_ONE_OR_MORE | SO_IMPLIES_THEN);
+                                found = true;
+                        }
+                (void) found;
+        }
+        for (size_t j = 0; j < then->n_actions; j++) {
+                struct saction *y = then->actions[j];
+
+                if (strcmp(y->task, o->then_action) == 0 && !y->interval_ms && !y->notify_kind)
+                        sched_order(any, y, SO_RUNNABLE_LEFT | SO_IMPLIES_THEN);
+        }
+        return true;
+}
+
 static void constraint_orderings(struct sched *s) {
         for (size_t i = 0; i < s->cib->n_orders; i++) {
                 const struct cib_order *o = &s->cib->orders[i];
@@ -257,6 +290,8 @@ static void constraint_orderings(struct sched *s) {
                 const char *fi, *ti;
 
                 if (!first || !then)
+                        continue;
+                if (first->is_clone && one_or_more(s, o, first, then))
                         continue;
                 switch (o->kind) {
                 case CIB_ORDER_OPTIONAL:
@@ -318,6 +353,21 @@ void sched_update_runnable(struct sched *s) {
                 for (size_t i = 0; i < s->n_actions; i++) {
                         struct saction *then = s->actions[i];
 
+                        if (then->flags & SA_REQUIRES_ANY) {
+                                int runnable = 0;
+                                bool was = then->flags & SA_RUNNABLE;
+
+                                for (size_t j = 0; j < then->n_inputs; j++)
+                                        if ((then->inputs[j].flags & SO_ONE_OR_MORE) &&
+                                            (then->inputs[j].action->flags & SA_RUNNABLE))
+                                                runnable++;
+                                if (runnable >= then->required_runnable)
+                                        then->flags |= SA_RUNNABLE;
+                                else
+                                        then->flags &= ~SA_RUNNABLE;
+                                if (was != !!(then->flags & SA_RUNNABLE))
+                                        changed = true;
+                        }
                         for (size_t j = 0; j < then->n_inputs; j++) {
                                 struct saction *first = then->inputs[j].action;
                                 unsigned f = then->inputs[j].flags;

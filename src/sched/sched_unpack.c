@@ -401,6 +401,7 @@ int sched_add_resource(struct sched *s, const struct cib_resource *def, struct s
         r->ordered = truthy(sched_rsc_meta(s, r, "ordered"));
         r->clone_max = parse_int_meta(s, r, "clone-max", (int) s->n_nodes);
         r->clone_node_max = parse_int_meta(s, r, "clone-node-max", 1);
+        r->clone_min = parse_int_meta(s, r, "clone-min", 0);
         r->promoted_max = parse_int_meta(s, r, "promoted-max", parse_int_meta(s, r, "master-max", 1));
         r->promoted_node_max = parse_int_meta(s, r, "promoted-node-max",
                                               parse_int_meta(s, r, "master-node-max", 1));
