@@ -333,16 +333,15 @@ void sched_create_orderings(struct sched *s) {
         sched_notify_orderings(s);
 }
 
-static const char *reason_text(struct saction *first, const char *prefix) {
-        static char buf[64][256];
-        static unsigned next;
-        char *b = buf[next++ % 64];
+/* "unrunnable rsc start", "required rsc start": why an action changed. */
+static const char *reason_text(struct sched *s, struct saction *first, const char *prefix) {
+        char b[1024];
 
         if (first->rsc)
-                snprintf(b, 256, "%s %s %s", prefix, first->rsc->id, first->task);
+                snprintf(b, sizeof(b), "%s %s %s", prefix, first->rsc->id, first->task);
         else
-                snprintf(b, 256, "%s %s", prefix, first->key);
-        return b;
+                snprintf(b, sizeof(b), "%s %s", prefix, first->task);
+        return sched_strdup(s, b);
 }
 
 void sched_update_runnable(struct sched *s) {
@@ -375,15 +374,19 @@ void sched_update_runnable(struct sched *s) {
                                 if ((f & SO_RUNNABLE_LEFT) && !(first->flags & SA_RUNNABLE) &&
                                     (then->flags & SA_RUNNABLE)) {
                                         then->flags &= ~SA_RUNNABLE;
-                                        if (!then->reason)
-                                                then->reason = reason_text(first, "unrunnable");
+                                        /* A clone passes its own cause on to its instances. */
+                                        if (!then->reason && first->rsc && then->rsc && then->rsc->parent == first->rsc &&
+                                            first->reason)
+                                                then->reason = first->reason;
+                                        else if (!then->reason && then->rsc != first->rsc)
+                                                then->reason = reason_text(s, first, "unrunnable");
                                         changed = true;
                                 }
                                 if ((f & SO_IMPLIES_THEN) && !(first->flags & SA_OPTIONAL) &&
                                     (then->flags & SA_OPTIONAL)) {
                                         then->flags &= ~SA_OPTIONAL;
                                         if (!then->reason && first->rsc != then->rsc && first->rsc && then->rsc)
-                                                then->reason = reason_text(first, "required");
+                                                then->reason = reason_text(s, first, "required");
                                         changed = true;
                                 }
                                 if ((f & SO_IMPLIES_FIRST) && !(then->flags & SA_OPTIONAL) &&
