@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "sched_internal.h"
+#include "sched_notify.h"
 
 int sched_new(const struct cib *c, const struct sched_options *o, struct sched **ret, char *why, size_t why_size) {
         struct sched *s = calloc(1, sizeof(*s));
@@ -31,6 +32,7 @@ void sched_compute(struct sched *s) {
         sched_fencing(s);
         sched_create_orderings(s);
         sched_update_runnable(s);
+        sched_notify_create(s);
         if (getenv("TANDEM_SCHED_DEBUG"))
                 for (size_t i = 0; i < s->n_actions; i++) {
                         const struct saction *a = s->actions[i];

@@ -142,6 +142,11 @@ struct saction *sched_action(struct sched *s, struct srsc *r, const char *task, 
                           r->is_clone);
 }
 
+struct saction *sched_keyed_action(struct sched *s, struct srsc *r, const char *key, const char *task, int node,
+                                   bool optional) {
+        return new_action(s, r, strdup(key), task, node, 0, optional, false);
+}
+
 struct saction *sched_pseudo(struct sched *s, struct srsc *r, const char *key, const char *task, bool optional) {
         char *k = strdup(key);
 

@@ -70,6 +70,9 @@ struct srsc {
         /* Actions. */
         struct saction **actions;
         size_t n_actions;
+        /* A clone's notification pseudo-actions: [start, stop, promote,
+         * demote][pre, confirmed-pre, post, confirmed-post]. */
+        struct saction *notif[4][4];
 };
 
 enum saction_flags {

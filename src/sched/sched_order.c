@@ -330,7 +330,6 @@ void sched_create_orderings(struct sched *s) {
         }
         probe_orderings(s);
         constraint_orderings(s);
-        sched_notify_orderings(s);
 }
 
 /* "unrunnable rsc start", "required rsc start": why an action changed. */
