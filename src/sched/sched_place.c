@@ -56,8 +56,11 @@ static void apply_location(struct sched *s, const struct cib_location *l, struct
 }
 
 static void init_weights(struct sched *s, struct srsc *r) {
-        for (size_t n = 0; n < s->n_nodes; n++)
+        for (size_t n = 0; n < s->n_nodes; n++) {
                 r->weights[n] = s->symmetric ? 0 : SCORE_ABSENT;
+                if (s->nodes[n].health)
+                        add_weight(r, (int) n, s->nodes[n].health);
+        }
         for (size_t i = 0; i < s->cib->n_locations; i++)
                 if (strcmp(s->cib->locations[i].rsc, r->id) == 0)
                         apply_location(s, &s->cib->locations[i], r);

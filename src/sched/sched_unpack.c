@@ -12,6 +12,7 @@
 #include "sched_internal.h"
 #include "sched_history.h"
 #include "util.h"
+#include <strings.h>
 
 int sched_score_add(int a, int b) {
         long sum;
@@ -221,6 +222,42 @@ static void unpack_node_state(struct sched *s, struct snode *n) {
         }
 }
 
+/* Node health: the #health-* attributes, scored by the strategy. */
+static void unpack_health(struct sched *s, int node) {
+        struct snode *n = &s->nodes[node];
+        const char *strategy = s->node_health_strategy;
+        const struct cib_node *c = n->cib;
+        int red = -CIB_INFINITY, yellow = 0, green = 0;
+
+        if (strcmp(strategy, "none") == 0)
+                return;
+        if (strcmp(strategy, "only-green") == 0)
+                yellow = -CIB_INFINITY;
+        else if (strcmp(strategy, "progressive") == 0 || strcmp(strategy, "custom") == 0) {
+                cib_score_parse(property(s, "node-health-red", "-INFINITY"), &red);
+                cib_score_parse(property(s, "node-health-yellow", "0"), &yellow);
+                cib_score_parse(property(s, "node-health-green", "0"), &green);
+        }
+        for (size_t i = 0; i < c->n_transient; i++) {
+                const char *v = c->transient[i].value;
+                int score;
+
+                if (!startswith(c->transient[i].name, "#health"))
+                        continue;
+                if (strcasecmp(v, "red") == 0) {
+                        n->health_red = true;
+                        score = red;
+                } else if (strcasecmp(v, "yellow") == 0) {
+                        n->health_yellow = true;
+                        score = yellow;
+                } else if (strcasecmp(v, "green") == 0)
+                        score = green;
+                else if (cib_score_parse(v, &score) < 0)
+                        continue;
+                n->health = sched_score_add(n->health, score);
+        }
+}
+
 static int unpack_nodes(struct sched *s) {
         s->nodes = calloc(s->cib->n_nodes ? s->cib->n_nodes : 1, sizeof(*s->nodes));
         if (!s->nodes)
@@ -246,6 +283,7 @@ static int unpack_nodes(struct sched *s) {
                         n->standby = true;
                 if (truthy(sched_node_attr(s, (int) i, "maintenance")) || s->maintenance_mode)
                         n->maintenance = true;
+                unpack_health(s, (int) i);
         }
         return 0;
 }
