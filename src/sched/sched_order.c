@@ -215,10 +215,74 @@ static struct saction *unrunnable_placeholder(struct sched *s, struct srsc *r, c
         return a;
 }
 
+/* Keeps a clone instance from becoming active: Pacemaker unassigns a
+ * then-instance that has no first-instance on its node. */
+static void inhibit(struct srsc *inst) {
+        inst->assigned = -1;
+        inst->next_role = CIB_ROLE_STOPPED;
+        for (size_t i = 0; i < inst->n_actions; i++) {
+                struct saction *a = inst->actions[i];
+
+                if (strcmp(a->task, "start") == 0 || strcmp(a->task, "promote") == 0 ||
+                    (strcmp(a->task, "monitor") == 0 && a->interval_ms))
+                        a->flags &= ~SA_RUNNABLE;
+                else if (strcmp(a->task, "stop") == 0) {
+                        a->flags &= ~SA_OPTIONAL;
+                        a->reason = "node availability";
+                }
+        }
+}
+
+/* Interleaved clones: each then-instance waits for the first-instance on
+ * its own node (where it will be, or where it is for stops and demotes). */
+static void interleave_order(struct srsc *first, const char *ftask, struct srsc *then, const char *ttask,
+                             unsigned flags) {
+        bool current = strcmp(ttask, "stop") == 0 || strcmp(ttask, "demote") == 0;
+
+        for (size_t i = 0; i < then->n_children; i++) {
+                struct srsc *t = then->children[i], *f = NULL;
+                int node = current ? (t->n_running ? t->running[0] : -1) : t->assigned;
+
+                for (size_t j = 0; node >= 0 && j < first->n_children && !f; j++) {
+                        struct srsc *c = first->children[j];
+                        int cn = current ? (c->n_running ? c->running[0] : -1) : c->assigned;
+
+                        if (cn == node)
+                                f = c;
+                }
+                if (!f) {
+                        if (!current && node >= 0 && (flags & (SO_RUNNABLE_LEFT | SO_IMPLIES_THEN)))
+                                inhibit(t);
+                        continue;
+                }
+                for (size_t a = 0; a < f->n_actions; a++) {
+                        struct saction *x = f->actions[a];
+
+                        if (strcmp(x->task, ftask) != 0 || x->interval_ms)
+                                continue;
+                        for (size_t b = 0; b < t->n_actions; b++) {
+                                struct saction *y = t->actions[b];
+
+                                if (strcmp(y->task, ttask) == 0 && !y->interval_ms)
+                                        sched_order(x, y, flags);
+                        }
+                }
+        }
+}
+
 static void user_order(struct sched *s, struct srsc *first, const char *ftask, struct srsc *then, const char *ttask,
                        unsigned flags) {
         const char *fa = side_task(first, ftask, true), *ta = side_task(then, ttask, false);
         bool any = false;
+
+        if (first->is_clone && then->is_clone && first != then) {
+                bool back = strcmp(ttask, "stop") == 0 || strcmp(ttask, "demote") == 0;
+
+                if ((back ? first : then)->interleave) {
+                        interleave_order(first, ftask, then, ttask, flags);
+                        return;
+                }
+        }
 
         for (size_t i = 0; i < first->n_actions; i++)
                 if (strcmp(first->actions[i]->task, fa) == 0 && !first->actions[i]->interval_ms &&
