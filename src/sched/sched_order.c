@@ -279,8 +279,10 @@ static void user_order(struct sched *s, struct srsc *first, const char *ftask, s
                 bool back = strcmp(ttask, "stop") == 0 || strcmp(ttask, "demote") == 0;
 
                 if ((back ? first : then)->interleave) {
+                        /* The graph keeps the clone-level ordering; the
+                         * instances' flags follow their own pairs. */
                         interleave_order(first, ftask, then, ttask, flags);
-                        return;
+                        flags = SO_OPTIONAL;
                 }
         }
 
