@@ -148,6 +148,7 @@ struct cib_node {
         bool has_state;
         int state_index;      /* position of its node_state in <status> */
         bool in_ccm;
+        bool in_ccm_given;    /* the node_state has in_ccm at all */
         const char *crmd;     /* online / offline */
         const char *join;     /* member / down / pending / banned */
         const char *expected; /* member / down */

@@ -132,6 +132,7 @@ int cib_load_status(struct cib *c, const xmlNode *status, char *why, size_t why_
                 node->has_state = true;
                 node->state_index = n_states++;
                 in_ccm = cib_xattr(n, "in_ccm");
+                node->in_ccm_given = in_ccm != NULL;
                 node->in_ccm = in_ccm && (strcasecmp(in_ccm, "true") == 0 || strcmp(in_ccm, "1") == 0 ||
                                           strcasecmp(in_ccm, "yes") == 0 || atol(in_ccm) > 1);
                 node->crmd = cib_xattr(n, "crmd");

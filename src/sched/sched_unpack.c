@@ -175,6 +175,8 @@ static void unpack_node_state(struct sched *s, struct snode *n) {
         const struct cib_node *c = n->cib;
         bool crmd_online = c->crmd && strcasecmp(c->crmd, "online") == 0;
         bool join_member = c->join && strcasecmp(c->join, "member") == 0;
+        const char *expected;
+        bool in_cluster;
         const char *term = cib_node_transient(c, "terminate");
         bool terminate = term && (truthy(term) || atoi(term) > 0);
         const char *shutdown = cib_node_transient(c, "shutdown");
@@ -191,32 +193,35 @@ static void unpack_node_state(struct sched *s, struct snode *n) {
         }
         if (!s->stonith_enabled) {
                 n->online = c->in_ccm && crmd_online && join_member;
-                if (c->in_ccm && crmd_online && !join_member)
-                        n->pending = true;
+                if (c->in_ccm && !crmd_online && n->expected_up)
+                        fence(s, n, "peer is unexpectedly down");
                 return;
         }
-        if (c->join && strcasecmp(c->join, "banned") == 0) {
+        expected = c->expected ? c->expected : "down";
+        in_cluster = c->in_ccm;
+        n->online = in_cluster;
+        if (n->shutdown) {
+                /* A dead peer cannot shut down: only its controller counts. */
+                n->online = crmd_online;
+        } else if (!c->in_ccm_given) {
+                fence(s, n, "peer has not been seen by the cluster");
+        } else if (c->join && strcasecmp(c->join, "banned") == 0) {
                 fence(s, n, "peer failed Pacemaker membership criteria");
-        } else if (!terminate && c->expected && strcasecmp(c->expected, "down") == 0) {
-                if (crmd_online || c->in_ccm) {
+        } else if (!terminate && strcasecmp(expected, "down") == 0) {
+                if (in_cluster || crmd_online)
                         n->standby = n->pending = true;
-                        n->online = crmd_online && c->in_ccm && join_member;
-                        if (n->online)
-                                n->standby = n->pending = false;
-                }
-        } else if (terminate && c->join && strcasecmp(c->join, "down") == 0 && !c->in_ccm && !crmd_online) {
-                /* just fenced */
-        } else if (!c->in_ccm) {
+        } else if (terminate && c->join && strcasecmp(c->join, "down") == 0 && !in_cluster && !crmd_online) {
+                n->online = false; /* just fenced */
+        } else if (!in_cluster) {
                 fence(s, n, "peer is no longer part of the cluster");
         } else if (!crmd_online) {
                 fence(s, n, "peer process is no longer available");
         } else if (terminate) {
-                n->online = true;
                 fence(s, n, "termination was requested");
         } else if (join_member) {
-                n->online = true;
+                /* active */
         } else if (!c->join || strcasecmp(c->join, "pending") == 0 || strcasecmp(c->join, "down") == 0) {
-                n->pending = true;
+                n->standby = n->pending = true;
         } else {
                 fence(s, n, "peer was in an unknown state");
         }
