@@ -290,6 +290,34 @@ static void recurring_stopped(struct sched *s, struct srsc *r) {
         }
 }
 
+/* Live migration replaces stop and start when the resource allows it
+ * and its current node is healthy. */
+static bool can_migrate(const struct sched *s, const struct srsc *r, int current) {
+        return r->allow_migrate && !r->failed && !r->start_pending && !r->parent && s->nodes[current].online &&
+               !s->nodes[current].unclean && r->n_running == 1 && r->next_role == CIB_ROLE_STARTED;
+}
+
+/* migrate_to on the source, migrate_from on the target; the start
+ * becomes a pseudo-action implied by migrate_from. */
+static void migration_actions(struct sched *s, struct srsc *r, int current, int chosen) {
+        struct saction *start = sched_find_action(s, r, "start", chosen);
+        struct saction *stop = sched_find_action(s, r, "stop", current);
+        struct saction *to, *from;
+
+        if (!start || !stop)
+                return;
+        to = sched_action(s, r, "migrate_to", current, 0, true);
+        from = sched_action(s, r, "migrate_from", chosen, 0, true);
+        if (!to || !from)
+                return;
+        start->flags |= SA_PSEUDO;
+        r->migrating = true;
+        if ((start->flags & SA_RUNNABLE) && !(start->flags & SA_OPTIONAL) && !(stop->flags & SA_OPTIONAL)) {
+                to->flags &= ~SA_OPTIONAL;
+                from->flags &= ~SA_OPTIONAL;
+        }
+}
+
 static void primitive_actions(struct sched *s, struct srsc *r) {
         int current = r->n_running ? r->running[0] : -1, chosen = r->assigned;
         enum cib_role role = r->n_running ? r->role : CIB_ROLE_STOPPED, goal = r->next_role;
@@ -338,6 +366,8 @@ static void primitive_actions(struct sched *s, struct srsc *r) {
                 recurring(s, r, chosen);
         }
         recurring_stopped(s, r);
+        if (need_stop && current >= 0 && chosen >= 0 && current != chosen && can_migrate(s, r, current))
+                migration_actions(s, r, current, chosen);
 }
 
 /* Whether the instance will start, stop, promote or demote. */

@@ -91,11 +91,13 @@ static void apply(struct sched *s, struct saction *a) {
                         remove_running(s, r, a->node);
                 return;
         }
+        if (strcmp(a->task, "migrate_to") == 0)
+                return; /* the source keeps it until the stop */
         if (strcmp(a->task, "start") == 0 || strcmp(a->task, "migrate_from") == 0) {
                 add_running(s, r, a->node, promotable ? CIB_ROLE_UNPROMOTED : CIB_ROLE_STARTED);
                 r->failed = false;
                 r->pending_task = NULL;
-        } else if (strcmp(a->task, "stop") == 0 || strcmp(a->task, "migrate_to") == 0) {
+        } else if (strcmp(a->task, "stop") == 0) {
                 remove_running(s, r, a->node);
                 r->failed = false;
                 r->pending_task = NULL;

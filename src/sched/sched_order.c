@@ -63,6 +63,12 @@ static void order_tasks(struct sched *s, struct srsc *a, const char *ta, struct 
 
 static void primitive_orderings(struct sched *s, struct srsc *r) {
         order_tasks(s, r, "stop", r, "start", SO_OPTIONAL | SO_IMPLIES_THEN);
+        if (r->migrating) {
+                order_tasks(s, r, "monitor", r, "migrate_to", SO_OPTIONAL);
+                order_tasks(s, r, "migrate_to", r, "migrate_from", SO_OPTIONAL);
+                order_tasks(s, r, "migrate_from", r, "stop", SO_OPTIONAL);
+                order_tasks(s, r, "migrate_from", r, "start", SO_OPTIONAL);
+        }
         if (r->parent && r->parent->promotable) {
                 order_tasks(s, r, "demote", r, "stop", SO_OPTIONAL | SO_IMPLIES_FIRST);
                 order_tasks(s, r, "start", r, "promote", SO_RUNNABLE_LEFT);
