@@ -234,13 +234,23 @@ static void recurring(struct sched *s, struct srsc *r, int node) {
                         want = CIB_ROLE_UNPROMOTED;
                 if (op->role == CIB_ROLE_STOPPED)
                         continue;
-                /* A monitor without a role is for the unpromoted role. */
-                if (op->role == CIB_ROLE_UNKNOWN && want == CIB_ROLE_PROMOTED)
+                /* A monitor without a role is for the unpromoted role. A
+                 * monitor active in the wrong role is cancelled before the
+                 * role changes. */
+                if ((op->role == CIB_ROLE_UNKNOWN && want == CIB_ROLE_PROMOTED) ||
+                    (op->role != CIB_ROLE_UNKNOWN && op->role != want &&
+                     !(op->role == CIB_ROLE_STARTED && want == CIB_ROLE_UNPROMOTED) &&
+                     !(op->role == CIB_ROLE_UNPROMOTED && want == CIB_ROLE_STARTED))) {
+                        if (r->n_running == 1 && r->running[0] == node && monitor_active(s, r, node, op->interval_ms)) {
+                                struct saction *c = new_action(s, r, make_key(r->id, "cancel", op->interval_ms),
+                                                               "cancel", node, op->interval_ms, false, false);
+                                struct saction *after = sched_find_action(s, r, want == CIB_ROLE_PROMOTED ? "promote" : "demote", node);
+
+                                if (c && after)
+                                        sched_order(c, after, SO_RUNNABLE_LEFT);
+                        }
                         continue;
-                if (op->role != CIB_ROLE_UNKNOWN && op->role != want &&
-                    !(op->role == CIB_ROLE_STARTED && want == CIB_ROLE_UNPROMOTED) &&
-                    !(op->role == CIB_ROLE_UNPROMOTED && want == CIB_ROLE_STARTED))
-                        continue;
+                }
                 promote = sched_find_action(s, r, "promote", node);
                 demote = sched_find_action(s, r, "demote", node);
                 optional = !restarting && monitor_active(s, r, node, op->interval_ms) &&
@@ -251,6 +261,8 @@ static void recurring(struct sched *s, struct srsc *r, int node) {
                         optional = false;
                 m = new_action(s, r, make_key(r->id, "monitor", op->interval_ms), "monitor", node, op->interval_ms,
                                optional, false);
+                if (m)
+                        m->flags |= SA_MONITOR_WANTED;
                 if (m && start && !(start->flags & SA_RUNNABLE))
                         m->flags &= ~SA_RUNNABLE;
         }

@@ -83,6 +83,7 @@ enum saction_flags {
         SA_PRINT_ALWAYS = 1 << 4, /* in the graph even when optional */
         SA_STOPPED_MONITOR = 1 << 5, /* a monitor for the Stopped role */
         SA_REQUIRES_ANY = 1 << 6,   /* runnable when enough inputs are */
+        SA_MONITOR_WANTED = 1 << 7, /* a recurring monitor for the next role */
 };
 
 enum sorder_flags {

@@ -78,7 +78,8 @@ static void primitive_orderings(struct sched *s, struct srsc *r) {
         for (size_t i = 0; i < r->n_actions; i++) {
                 struct saction *m = r->actions[i];
 
-                if (strcmp(m->task, "monitor") != 0 || !m->interval_ms)
+                if (strcmp(m->task, "monitor") != 0 || !m->interval_ms ||
+                    !(m->flags & (SA_MONITOR_WANTED | SA_STOPPED_MONITOR)))
                         continue;
                 for (size_t j = 0; j < r->n_actions; j++) {
                         struct saction *a = r->actions[j];
@@ -307,6 +308,22 @@ static void user_order(struct sched *s, struct srsc *first, const char *ftask, s
                         return;
                 unrunnable_placeholder(s, first, fa);
         }
+        /* A clone with notifications completes an action when the post
+         * notifications are confirmed. */
+        if (first->is_clone && first->notify) {
+                static const char *const tasks[] = { "start", "stop", "promote", "demote" };
+
+                for (int t = 0; t < 4; t++)
+                        if (strcmp(ftask, tasks[t]) == 0 && first->notif[t][3]) {
+                                for (size_t j = 0; j < then->n_actions; j++) {
+                                        struct saction *y = then->actions[j];
+
+                                        if (strcmp(y->task, ta) == 0 && !y->interval_ms && !y->notify_kind)
+                                                sched_order(first->notif[t][3], y, flags);
+                                }
+                                return;
+                        }
+        }
         for (size_t i = 0; i < first->n_actions; i++) {
                 struct saction *x = first->actions[i];
 
@@ -391,6 +408,30 @@ static void constraint_orderings(struct sched *s) {
         }
 }
 
+/* What must precede a migrating resource's start must precede its
+ * migrate_to too. */
+static void migration_orderings(struct sched *s) {
+        for (size_t i = 0; i < s->n_prims; i++) {
+                struct srsc *r = s->prims[i];
+                struct saction *to = NULL;
+
+                if (!r->migrating)
+                        continue;
+                for (size_t j = 0; j < r->n_actions && !to; j++)
+                        if (strcmp(r->actions[j]->task, "migrate_to") == 0)
+                                to = r->actions[j];
+                for (size_t j = 0; to && j < r->n_actions; j++) {
+                        struct saction *start = r->actions[j];
+
+                        if (strcmp(start->task, "start") != 0)
+                                continue;
+                        for (size_t k = 0; k < start->n_inputs; k++)
+                                if (start->inputs[k].action->rsc != r)
+                                        sched_order(start->inputs[k].action, to, start->inputs[k].flags);
+                }
+        }
+}
+
 void sched_create_orderings(struct sched *s) {
         for (size_t i = 0; i < s->n_resources; i++) {
                 struct srsc *r = s->resources[i];
@@ -402,6 +443,7 @@ void sched_create_orderings(struct sched *s) {
         }
         probe_orderings(s);
         constraint_orderings(s);
+        migration_orderings(s);
 }
 
 /* "unrunnable rsc start", "required rsc start": why an action changed. */
