@@ -56,6 +56,7 @@ struct cib_op {
         const char *on_fail;  /* NULL when not given */
         bool enabled;
         struct cib_attrs meta;
+        struct cib_attrs params; /* the operation's own instance attributes */
 };
 
 enum cib_rsc_kind {
@@ -127,6 +128,8 @@ struct cib_lrm_op {
         time_t last_rc_change;
         const char *transition_key;
         const char *op_digest;
+        const char *feature_set;   /* crm_feature_set of the controller that ran it */
+        bool secure_params;        /* op-secure-params given: digests cover more */
 };
 
 /* An lrm_resource: one resource's history on one node. */

@@ -14,6 +14,7 @@ static int load_op(struct cib_op *op, const xmlNode *n, char *why, size_t why_si
         const char *timeout = cib_xattr(n, "timeout");
         const char *role = cib_xattr(n, "role");
         const char *enabled = cib_xattr(n, "enabled");
+        int ret;
 
         op->id = cib_xattr(n, "id");
         op->name = cib_xattr(n, "name");
@@ -30,7 +31,10 @@ static int load_op(struct cib_op *op, const xmlNode *n, char *why, size_t why_si
         op->on_fail = cib_xattr(n, "on-fail");
         op->enabled = !enabled || !(strcasecmp(enabled, "false") == 0 || strcmp(enabled, "0") == 0 ||
                                     strcasecmp(enabled, "no") == 0);
-        return cib_parse_attrs(n, "meta_attributes", &op->meta, why, why_size);
+        ret = cib_parse_attrs(n, "meta_attributes", &op->meta, why, why_size);
+        if (ret < 0)
+                return ret;
+        return cib_parse_attrs(n, "instance_attributes", &op->params, why, why_size);
 }
 
 static int load_primitive(struct cib_resource *r, const xmlNode *n, char *why, size_t why_size) {
@@ -161,8 +165,10 @@ void cib_resource_free(struct cib_resource *r) {
                 return;
         cib_attrs_free(&r->meta);
         cib_attrs_free(&r->params);
-        for (size_t i = 0; i < r->n_ops; i++)
+        for (size_t i = 0; i < r->n_ops; i++) {
                 cib_attrs_free(&r->ops[i].meta);
+                cib_attrs_free(&r->ops[i].params);
+        }
         free(r->ops);
         cib_resource_free(r->child);
         free(r);

@@ -54,6 +54,8 @@ static int load_op(struct cib_lrm_op *op, const xmlNode *n, char *why, size_t wh
         op->exit_reason = cib_xattr(n, "exit-reason");
         op->transition_key = cib_xattr(n, "transition-key");
         op->op_digest = cib_xattr(n, "op-digest");
+        op->feature_set = cib_xattr(n, "crm_feature_set");
+        op->secure_params = cib_xattr(n, "op-secure-params") != NULL;
         return 0;
 }
 

@@ -48,12 +48,23 @@ struct saction *sched_find_action(const struct sched *s, const struct srsc *r, c
         return NULL;
 }
 
-static struct saction *find_key(const struct sched *s, const struct srsc *r, const char *key, int node) {
+static void set_runnable(struct sched *s, struct saction *a);
+
+/* An action of r with this key on node; one created without a node is
+ * given this node, as Pacemaker does. */
+static struct saction *find_key(struct sched *s, const struct srsc *r, const char *key, int node) {
         if (!r)
                 return NULL;
         for (size_t i = 0; i < r->n_actions; i++)
                 if (strcmp(r->actions[i]->key, key) == 0 && r->actions[i]->node == node)
                         return r->actions[i];
+        for (size_t i = 0; node >= 0 && i < r->n_actions; i++)
+                if (strcmp(r->actions[i]->key, key) == 0 && r->actions[i]->node < 0 &&
+                    !(r->actions[i]->flags & SA_PSEUDO)) {
+                        r->actions[i]->node = node;
+                        set_runnable(s, r->actions[i]);
+                        return r->actions[i];
+                }
         return NULL;
 }
 
@@ -62,8 +73,12 @@ static void set_runnable(struct sched *s, struct saction *a) {
         const struct snode *n;
         bool needs_quorum;
 
-        if (a->flags & SA_PSEUDO || a->node < 0) {
+        if (a->flags & SA_PSEUDO || (a->node < 0 && !a->rsc)) {
                 a->flags |= SA_RUNNABLE;
+                return;
+        }
+        if (a->node < 0) {
+                a->flags &= ~SA_RUNNABLE; /* not placed */
                 return;
         }
         n = &s->nodes[a->node];
@@ -528,6 +543,7 @@ void sched_create_actions(struct sched *s) {
                         a->required_runnable = o->require_all ? first->clone_min : 1;
                 }
         }
+        sched_check_definitions(s);
         probes(s);
         for (size_t i = 0; i < s->n_resources; i++) {
                 struct srsc *r = s->resources[i];

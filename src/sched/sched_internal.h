@@ -94,6 +94,7 @@ enum sorder_flags {
         SO_RUNNABLE_LEFT = 1 << 4,
         SO_SERIALIZE = 1 << 5,
         SO_ONE_OR_MORE = 1 << 6,
+        SO_RESTART = 1 << 7,     /* a required then makes first required */
 };
 
 struct saction;
@@ -205,6 +206,8 @@ struct saction *sched_action(struct sched *s, struct srsc *r, const char *task, 
 struct saction *sched_find_action(const struct sched *s, const struct srsc *r, const char *task, int node);
 void sched_order(struct saction *first, struct saction *then, unsigned flags);
 void sched_create_actions(struct sched *s);
+/* Restarts, monitors and cancellations for definitions that changed. */
+void sched_check_definitions(struct sched *s);
 void sched_create_orderings(struct sched *s);
 void sched_fencing(struct sched *s);
 void sched_update_runnable(struct sched *s);

@@ -62,7 +62,7 @@ static void order_tasks(struct sched *s, struct srsc *a, const char *ta, struct 
 }
 
 static void primitive_orderings(struct sched *s, struct srsc *r) {
-        order_tasks(s, r, "stop", r, "start", SO_OPTIONAL | SO_IMPLIES_THEN);
+        order_tasks(s, r, "stop", r, "start", SO_OPTIONAL | SO_IMPLIES_THEN | SO_RESTART);
         if (r->migrating) {
                 order_tasks(s, r, "monitor", r, "migrate_to", SO_OPTIONAL);
                 order_tasks(s, r, "migrate_to", r, "migrate_from", SO_OPTIONAL);
@@ -500,6 +500,13 @@ void sched_update_runnable(struct sched *s) {
                                         then->flags &= ~SA_OPTIONAL;
                                         if (!then->reason && first->rsc != then->rsc && first->rsc && then->rsc)
                                                 then->reason = reason_text(s, first, "required");
+                                        changed = true;
+                                }
+                                /* A required start of an active resource
+                                 * needs its stop: a restart. */
+                                if ((f & SO_RESTART) && !(then->flags & SA_OPTIONAL) && (then->flags & SA_RUNNABLE) &&
+                                    (first->flags & SA_OPTIONAL)) {
+                                        first->flags &= ~SA_OPTIONAL;
                                         changed = true;
                                 }
                                 if ((f & SO_IMPLIES_FIRST) && !(then->flags & SA_OPTIONAL) &&

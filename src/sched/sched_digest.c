@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* sched_digest.c: changes of a resource's definition since its operations
+ * ran. Pacemaker records with each operation an MD5 digest of its
+ * parameters (" <parameters a="1" b="2"/>\n", names sorted, meta
+ * attributes left out but a recurring operation's timeout); a start whose
+ * digest no longer matches makes the resource restart, a recurring
+ * monitor whose digest changed is scheduled again, and one no longer
+ * configured is cancelled. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/crypto.h>
+
+#include "sched_internal.h"
+#include "sched_notify.h"
+#include "util.h"
+
+struct param {
+        const char *name, *value;
+};
+
+static int cmp_params(const void *x, const void *y) {
+        return strcmp(((const struct param *) x)->name, ((const struct param *) y)->name);
+}
+
+static void add_param(struct param *p, size_t *n, size_t max, const char *name, const char *value) {
+        for (size_t i = 0; i < *n; i++)
+                if (strcmp(p[i].name, name) == 0)
+                        return; /* the first set that has it wins */
+        if (*n < max)
+                p[(*n)++] = (struct param) { name, value };
+}
+
+/* Adds every name of attrs (resolved for the node) to p. */
+static void add_attrs(const struct sched *s, int node, const struct cib_attrs *attrs, struct param *p, size_t *n,
+                      size_t max) {
+        struct sched_attr_ctx a;
+        struct cib_rule_ctx ctx;
+
+        sched_rule_ctx(s, node, &a, &ctx);
+        for (size_t i = 0; i < attrs->n_sets; i++)
+                for (size_t j = 0; j < attrs->sets[i].n_nv; j++) {
+                        const char *name = attrs->sets[i].nv[j].name;
+                        const char *v = cib_attrs_get(attrs, name, &ctx);
+
+                        if (v)
+                                add_param(p, n, max, name, v);
+                }
+}
+
+static void append_escaped(char *buf, size_t size, const char *v) {
+        size_t l = strlen(buf);
+
+        for (; *v && l + 7 < size; v++) {
+                const char *e = NULL;
+
+                switch (*v) {
+                case '&': e = "&amp;"; break;
+                case '<': e = "&lt;"; break;
+                case '>': e = "&gt;"; break;
+                case '"': e = "&quot;"; break;
+                }
+                if (e) {
+                        strcpy(buf + l, e);
+                        l += strlen(e);
+                } else
+                        buf[l++] = *v;
+        }
+        buf[l] = 0;
+}
+
+/* The digest of an operation of r on node as configured now. */
+static void digest(const struct sched *s, const struct srsc *r, int node, const struct cib_op *op, char ret[33]) {
+        struct param p[256];
+        size_t n = 0;
+        char buf[16384] = " <parameters", timeout[32];
+        unsigned char md5[16];
+
+        add_attrs(s, node, &r->def->params, p, &n, ELEMENTSOF(p));
+        if (op) {
+                add_attrs(s, node, &op->params, p, &n, ELEMENTSOF(p));
+                if (op->interval_ms) {
+                        unsigned t = op->timeout_ms;
+
+                        if (!t) {
+                                struct cib_rule_ctx ctx = { .now = s->opts.now };
+                                const char *d = cib_attrs_get(&s->cib->op_defaults, "timeout", &ctx);
+
+                                if (!d || cib_duration_ms(d, &t) < 0)
+                                        t = 20000;
+                        }
+                        snprintf(timeout, sizeof(timeout), "%u", t);
+                        add_param(p, &n, ELEMENTSOF(p), "CRM_meta_timeout", timeout);
+                }
+        }
+        qsort(p, n, sizeof(*p), cmp_params);
+        for (size_t i = 0; i < n; i++) {
+                size_t l = strlen(buf);
+
+                snprintf(buf + l, sizeof(buf) - l, " %s=\"", p[i].name);
+                append_escaped(buf, sizeof(buf), p[i].value);
+                strncat(buf, "\"", sizeof(buf) - strlen(buf) - 1);
+        }
+        strncat(buf, "/>\n", sizeof(buf) - strlen(buf) - 1);
+        if (gnutls_hash_fast(GNUTLS_DIG_MD5, buf, strlen(buf), md5) < 0) {
+                ret[0] = 0;
+                return;
+        }
+        for (int i = 0; i < 16; i++)
+                snprintf(ret + 2 * i, 3, "%02x", md5[i]);
+}
+
+static const struct cib_op *configured(const struct srsc *r, const char *task, unsigned interval) {
+        for (size_t i = 0; i < r->def->n_ops; i++)
+                if (strcmp(r->def->ops[i].name, task) == 0 && r->def->ops[i].interval_ms == interval)
+                        return &r->def->ops[i];
+        return NULL;
+}
+
+static int cmp_calls(const void *x, const void *y) {
+        const struct cib_lrm_op *a = *(const struct cib_lrm_op *const *) x, *b = *(const struct cib_lrm_op *const *) y;
+
+        return (a->call_id > b->call_id) - (a->call_id < b->call_id);
+}
+
+/* One resource's history on one node, operations since its last start. */
+static void check_history(struct sched *s, struct srsc *r, int node, const struct cib_lrm_rsc *lrm) {
+        const struct cib_lrm_op *ops[lrm->n_ops ? lrm->n_ops : 1];
+        int start = -1, stop = -1;
+        char want[33];
+
+        for (size_t i = 0; i < lrm->n_ops; i++)
+                ops[i] = &lrm->ops[i];
+        qsort(ops, lrm->n_ops, sizeof(ops[0]), cmp_calls);
+        for (size_t i = 0; i < lrm->n_ops; i++) {
+                if (strcmp(ops[i]->task, "stop") == 0 && ops[i]->op_status == 0)
+                        stop = (int) i;
+                else if (strcmp(ops[i]->task, "start") == 0 || strcmp(ops[i]->task, "migrate_from") == 0)
+                        start = (int) i;
+        }
+        if (start < 0 || start < stop)
+                return;
+        for (size_t i = (size_t) start; i < lrm->n_ops; i++) {
+                const struct cib_lrm_op *op = ops[i];
+                const struct cib_op *conf = NULL;
+
+                if (op->op_status != 0 || op->call_id < 0)
+                        continue;
+                if (op->interval_ms) {
+                        struct saction *a;
+
+                        conf = configured(r, op->task, op->interval_ms);
+                        if (!conf) {
+                                /* No longer configured: cancelled. */
+                                a = sched_action(s, r, "cancel", node, op->interval_ms, false);
+                                (void) a;
+                                continue;
+                        }
+                } else if (strcmp(op->task, "start") != 0)
+                        continue;
+                /* Digests of recurring operations, of controllers older than
+                 * feature set 2.0 and of operations with secure parameters
+                 * cover more than tandem can recompute: not compared. */
+                if (!op->op_digest || op->interval_ms || op->secure_params || !op->feature_set ||
+                    atoi(op->feature_set) < 2)
+                        continue;
+                digest(s, r, node, conf, want);
+                if (!*want || strcmp(want, op->op_digest) == 0)
+                        continue;
+                if (getenv("TANDEM_DIGEST_DEBUG"))
+                        fprintf(stderr, "digest mismatch %s %s on %s: %s vs %s\n", r->id, op->id, s->nodes[node].name, want, op->op_digest);
+                if (op->interval_ms) {
+                        struct saction *a = sched_action(s, r, "monitor", node, op->interval_ms, false);
+
+                        if (a)
+                                a->flags |= SA_MONITOR_WANTED;
+                } else {
+                        /* Unplaced yet: the start goes where the resource will. */
+                        struct saction *a = sched_action(s, r, "start", -1, 0, false);
+
+                        if (a)
+                                a->reason = "resource definition change";
+                }
+        }
+}
+
+void sched_check_definitions(struct sched *s) {
+        for (size_t n = 0; n < s->n_nodes; n++) {
+                const struct cib_node *c = s->nodes[n].cib;
+
+                if (!s->nodes[n].online)
+                        continue;
+                for (size_t i = 0; i < c->n_lrm; i++) {
+                        struct srsc *r = NULL;
+
+                        for (size_t k = 0; k < s->n_prims && !r; k++) {
+                                struct srsc *p = s->prims[k];
+
+                                if (strcmp(p->id, c->lrm[i].id) == 0 ||
+                                    (p->clone_name && strcmp(p->clone_name, c->lrm[i].id) == 0 && p->seen_on == (int) n))
+                                        r = p;
+                        }
+                        if (!r || r->orphan || !r->managed)
+                                continue;
+                        check_history(s, r, (int) n, &c->lrm[i]);
+                }
+        }
+}
