@@ -91,7 +91,7 @@ static void set_runnable(struct sched *s, struct saction *a) {
                 a->flags &= ~SA_RUNNABLE;
                 return;
         }
-        needs_quorum = a->rsc &&
+        needs_quorum = a->rsc && !a->rsc->requires_nothing &&
                        (strcmp(a->task, "start") == 0 || strcmp(a->task, "promote") == 0 ||
                         (strcmp(a->task, "monitor") == 0 && a->interval_ms > 0) ||
                         strcmp(a->task, "migrate_to") == 0 || strcmp(a->task, "migrate_from") == 0);

@@ -37,7 +37,7 @@ struct srsc {
 
         /* Meta attributes. */
         bool managed, unique, promotable, notify, interleave, ordered, allow_migrate;
-        bool orphan, is_stonith, requires_fencing, critical;
+        bool orphan, is_stonith, requires_fencing, requires_nothing, critical;
         int priority, stickiness, migration_threshold;
         enum cib_role target_role; /* UNKNOWN when unset */
         int clone_max, clone_node_max, promoted_max, promoted_node_max, clone_min;

@@ -361,6 +361,7 @@ static void unpack_meta(struct sched *s, struct srsc *r) {
         }
         r->is_stonith = r->def->class && strcmp(r->def->class, "stonith") == 0;
         v = sched_rsc_meta(s, r, "requires");
+        r->requires_nothing = v && strcmp(v, "nothing") == 0;
         r->requires_fencing = s->stonith_enabled && !r->is_stonith && (!v || strcmp(v, "fencing") == 0 ||
                                                                        strcmp(v, "unfencing") == 0);
 }
