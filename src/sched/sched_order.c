@@ -395,7 +395,7 @@ static void constraint_orderings(struct sched *s) {
                                 flags |= SO_RUNNABLE_LEFT;
                         if (!o->symmetrical)
                                 flags = SO_IMPLIES_THEN | SO_RUNNABLE_LEFT;
-                        inv_flags = SO_IMPLIES_FIRST;
+                        inv_flags = SO_IMPLIES_FIRST | SO_RUNNABLE_LEFT;
                         break;
                 }
                 user_order(s, first, o->first_action, then, o->then_action, flags);

@@ -68,6 +68,10 @@ if [ -n "$failing" ]; then
     } > "$failing"
 fi
 read -r min_sum min_whole < <(grep -v '^#' "$ratchet" | head -1)
+if ! [[ "${min_sum:-}" =~ ^[0-9]+$ && "${min_whole:-}" =~ ^[0-9]+$ ]]; then
+    echo "FAIL: $ratchet holds no two counts"
+    exit 1
+fi
 if [ "$sum_ok" -lt "$min_sum" ] || [ "$whole_ok" -lt "$min_whole" ]; then
     echo "FAIL: below the ratchet ($min_sum summaries, $min_whole whole outputs)"
     exit 1
