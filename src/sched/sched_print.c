@@ -62,6 +62,35 @@ static void add_flag(char *buf, size_t size, bool *have, const char *flag) {
         *have = true;
 }
 
+/* Why a probe of a stopped resource failed, as "(not installed) ". */
+static const char *failed_probe_text(const struct sched *s, const struct srsc *r) {
+        static const char *const texts[] = {
+                "ok", "error", "invalid parameter", "unimplemented feature", "insufficient privileges",
+                "not installed",
+        };
+        const char *id = r->parent && !r->parent->unique ? r->def->id : r->id;
+
+        for (size_t k = 0; k < s->n_nodes; k++) {
+                const struct cib_node *c = s->nodes[k].cib;
+
+                for (size_t i = 0; i < c->n_lrm; i++) {
+                        const struct cib_lrm_rsc *l = &c->lrm[i];
+
+                        if (strcmp(l->id, id) != 0 && strcmp(l->id, r->id) != 0)
+                                continue;
+                        for (size_t j = 0; j < l->n_ops; j++) {
+                                const struct cib_lrm_op *op = &l->ops[j];
+
+                                /* Only "not installed" probe failures are shown so. */
+                                if (strcmp(op->task, "monitor") == 0 && op->interval_ms == 0 &&
+                                    (op->rc == 5 || op->op_status == 7) && strstr(op->id, "last_failure"))
+                                        return texts[5];
+                        }
+                }
+        }
+        return NULL;
+}
+
 static void print_primitive(const struct sched *s, const struct srsc *r, const char *indent, FILE *f) {
         const struct cib_resource *d = r->def;
         char line[4096];
@@ -93,6 +122,14 @@ static void print_primitive(const struct sched *s, const struct srsc *r, const c
                               cib_role_name(r->n_running ? displayable_role(r) : CIB_ROLE_STOPPED));
         if (node >= 0 && r->n_running == 1)
                 snprintf(line + l, sizeof(line) - l, " %s", s->nodes[node].name);
+        if (r->n_running == 0) {
+                const char *failed_probe = failed_probe_text(s, r);
+
+                if (failed_probe) {
+                        l = strlen(line);
+                        snprintf(line + l, sizeof(line) - l, " (%s) ", failed_probe);
+                }
+        }
         if (node >= 0 && !s->nodes[node].online && s->nodes[node].unclean)
                 add_flag(line, sizeof(line), &have, "UNCLEAN");
         if (r->pending_task && strcmp(r->pending_task, "Monitoring") == 0)
