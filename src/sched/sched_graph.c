@@ -98,7 +98,10 @@ static void apply(struct sched *s, struct saction *a) {
                 r->failed = false;
                 r->pending_task = NULL;
         } else if (strcmp(a->task, "stop") == 0) {
-                remove_running(s, r, a->node);
+                /* A pending start (call-id -1) stays the newest entry of
+                 * the history, so the resource still looks active there. */
+                if (!(r->start_pending && r->pending_node == a->node))
+                        remove_running(s, r, a->node);
                 r->failed = false;
                 r->pending_task = NULL;
         } else if (strcmp(a->task, "promote") == 0) {

@@ -278,11 +278,14 @@ static void print_clone(const struct sched *s, const struct srsc *c, FILE *f) {
 }
 
 void sched_print_problems(const struct sched *s, FILE *f) {
-        size_t disabled = 0, blocked = 0;
+        size_t disabled = 0, blocked = 0, total = 0;
 
         for (size_t i = 0; i < s->n_prims; i++) {
                 const struct srsc *r = s->prims[i];
 
+                if (r->orphan)
+                        continue;
+                total++;
                 if (r->target_role == CIB_ROLE_STOPPED || (r->parent && r->parent->target_role == CIB_ROLE_STOPPED))
                         disabled++;
                 if (r->blocked)
@@ -290,7 +293,7 @@ void sched_print_problems(const struct sched *s, FILE *f) {
         }
         if (disabled || blocked)
                 fprintf(f, "%zu of %zu resource instances DISABLED and %zu BLOCKED from further action due to failure\n\n",
-                        disabled, s->n_prims, blocked);
+                        disabled, total, blocked);
 }
 
 void sched_print_status(const struct sched *s, FILE *f) {
