@@ -150,6 +150,23 @@ static void print_action(const struct sched *s, const struct saction *a, FILE *f
                 fprintf(f, "  * Resource action: %-15s %s on %s\n", id, a->task, s->nodes[a->node].name);
 }
 
+/* The revised status is read back in <status> order: list the nodes a
+ * resource is active on in that order. */
+static void sort_running(struct sched *s, struct srsc *r) {
+        for (size_t i = 1; i < r->n_running; i++)
+                for (size_t j = i; j > 0; j--) {
+                        const struct cib_node *a = s->nodes[r->running[j - 1]].cib, *b = s->nodes[r->running[j]].cib;
+                        int ka = a->has_state ? a->state_index : 1 << 20, kb = b->has_state ? b->state_index : 1 << 20;
+                        int t;
+
+                        if (ka <= kb)
+                                break;
+                        t = r->running[j];
+                        r->running[j] = r->running[j - 1];
+                        r->running[j - 1] = t;
+                }
+}
+
 void sched_execute(struct sched *s, FILE *f) {
         struct graph g = { .syn = calloc(s->n_actions ? s->n_actions : 1, sizeof(struct saction *)) };
         size_t done = 0;
@@ -182,5 +199,6 @@ void sched_execute(struct sched *s, FILE *f) {
                 r->pending_task = NULL;
                 if (r->n_running == 0)
                         r->failed = false;
+                sort_running(s, r);
         }
 }
