@@ -351,6 +351,25 @@ static bool one_or_more(struct sched *s, const struct cib_order *o, struct srsc 
                         any = s->actions[i];
         if (!any)
                 return false;
+        /* Observed in Pacemaker: when an instance of such a clone stops, the
+         * clone's start and running pseudo-actions are required too. */
+        for (size_t c = 0; c < first->n_children; c++) {
+                struct saction *stop = NULL;
+
+                for (size_t j = 0; j < first->children[c]->n_actions; j++)
+                        if (strcmp(first->children[c]->actions[j]->task, "stop") == 0 &&
+                            !(first->children[c]->actions[j]->flags & SA_OPTIONAL))
+                                stop = first->children[c]->actions[j];
+                if (!stop)
+                        continue;
+                for (size_t j = 0; j < first->n_actions; j++) {
+                        struct saction *a = first->actions[j];
+
+                        if (!a->notify_kind && (strcmp(a->task, "start") == 0 || strcmp(a->task, "running") == 0))
+                                a->flags &= ~SA_OPTIONAL;
+                }
+                break;
+        }
         for (size_t c = 0; c < first->n_children; c++) {
                 struct srsc *inst = first->children[c];
                 bool found = false;
