@@ -385,7 +385,7 @@ static bool one_or_more(struct sched *s, const struct cib_order *o, struct srsc 
                 struct saction *y = then->actions[j];
 
                 if (strcmp(y->task, o->then_action) == 0 && !y->interval_ms && !y->notify_kind)
-                        sched_order(any, y, SO_RUNNABLE_LEFT | SO_IMPLIES_THEN);
+                        sched_order(any, y, SO_RUNNABLE_LEFT);
         }
         return true;
 }
