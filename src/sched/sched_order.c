@@ -351,25 +351,6 @@ static bool one_or_more(struct sched *s, const struct cib_order *o, struct srsc 
                         any = s->actions[i];
         if (!any)
                 return false;
-        /* Observed in Pacemaker: when an instance of such a clone stops, the
-         * clone's start and running pseudo-actions are required too. */
-        for (size_t c = 0; c < first->n_children; c++) {
-                struct saction *stop = NULL;
-
-                for (size_t j = 0; j < first->children[c]->n_actions; j++)
-                        if (strcmp(first->children[c]->actions[j]->task, "stop") == 0 &&
-                            !(first->children[c]->actions[j]->flags & SA_OPTIONAL))
-                                stop = first->children[c]->actions[j];
-                if (!stop)
-                        continue;
-                for (size_t j = 0; j < first->n_actions; j++) {
-                        struct saction *a = first->actions[j];
-
-                        if (!a->notify_kind && (strcmp(a->task, "start") == 0 || strcmp(a->task, "running") == 0))
-                                a->flags &= ~SA_OPTIONAL;
-                }
-                break;
-        }
         for (size_t c = 0; c < first->n_children; c++) {
                 struct srsc *inst = first->children[c];
                 bool found = false;
@@ -400,7 +381,7 @@ static void constraint_orderings(struct sched *s) {
                 if (!first || !then)
                         continue;
                 if (first->is_clone && one_or_more(s, o, first, then))
-                        continue;
+                        goto inverse;
                 switch (o->kind) {
                 case CIB_ORDER_OPTIONAL:
                         flags = inv_flags = SO_OPTIONAL;
@@ -418,6 +399,7 @@ static void constraint_orderings(struct sched *s) {
                         break;
                 }
                 user_order(s, first, o->first_action, then, o->then_action, flags);
+inverse:
                 if (!o->symmetrical || o->kind == CIB_ORDER_SERIALIZE)
                         continue;
                 fi = invert(o->first_action);
@@ -476,7 +458,56 @@ static const char *reason_text(struct sched *s, struct saction *first, const cha
         return sched_strdup(s, b);
 }
 
+/* Observed in Pacemaker: when an instance of the first clone of a
+ * runnable clone-one-or-more stops, the clone's start and running
+ * pseudo-actions are required too. */
+static bool one_or_more_restarts(struct sched *s) {
+        bool changed = false;
+
+        for (size_t i = 0; i < s->cib->n_orders; i++) {
+                const struct cib_order *o = &s->cib->orders[i];
+                struct srsc *first = sched_find_rsc(s, o->first);
+                char key[600];
+                struct saction *any = NULL;
+                bool stopping = false;
+
+                if (!first || !first->is_clone)
+                        continue;
+                snprintf(key, sizeof(key), "clone-one-or-more:%s", o->id);
+                for (size_t j = 0; j < s->n_actions && !any; j++)
+                        if (!s->actions[j]->rsc && strcmp(s->actions[j]->key, key) == 0)
+                                any = s->actions[j];
+                if (!any || !(any->flags & SA_RUNNABLE))
+                        continue;
+                for (size_t c = 0; c < first->n_children && !stopping; c++)
+                        for (size_t j = 0; j < first->children[c]->n_actions; j++) {
+                                const struct saction *a = first->children[c]->actions[j];
+
+                                if (strcmp(a->task, "stop") == 0 && !(a->flags & SA_OPTIONAL))
+                                        stopping = true;
+                        }
+                for (size_t j = 0; stopping && j < first->n_actions; j++) {
+                        struct saction *a = first->actions[j];
+
+                        if (!a->notify_kind && (strcmp(a->task, "start") == 0 || strcmp(a->task, "running") == 0) &&
+                            (a->flags & SA_OPTIONAL)) {
+                                a->flags &= ~SA_OPTIONAL;
+                                changed = true;
+                        }
+                }
+        }
+        return changed;
+}
+
+static void propagate(struct sched *s);
+
 void sched_update_runnable(struct sched *s) {
+        propagate(s);
+        if (one_or_more_restarts(s))
+                propagate(s);
+}
+
+static void propagate(struct sched *s) {
         bool changed = true;
 
         for (int pass = 0; changed && pass < 1000; pass++) {
