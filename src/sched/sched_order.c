@@ -225,6 +225,9 @@ static struct saction *unrunnable_placeholder(struct sched *s, struct srsc *r, c
 /* Keeps a clone instance from becoming active: Pacemaker unassigns a
  * then-instance that has no first-instance on its node. */
 static void inhibit(struct srsc *inst) {
+        struct srsc *c = inst->parent;
+        bool starting = false;
+
         inst->assigned = -1;
         inst->next_role = CIB_ROLE_STOPPED;
         for (size_t i = 0; i < inst->n_actions; i++) {
@@ -237,6 +240,20 @@ static void inhibit(struct srsc *inst) {
                         a->flags &= ~SA_OPTIONAL;
                         a->reason = "node availability";
                 }
+        }
+        /* With no instance left to start, the clone starts nothing. */
+        for (size_t i = 0; i < c->n_children; i++)
+                for (size_t j = 0; j < c->children[i]->n_actions; j++) {
+                        const struct saction *a = c->children[i]->actions[j];
+
+                        if (strcmp(a->task, "start") == 0 && (a->flags & SA_RUNNABLE) && !(a->flags & SA_OPTIONAL))
+                                starting = true;
+                }
+        for (size_t j = 0; !starting && j < c->n_actions; j++) {
+                struct saction *a = c->actions[j];
+
+                if (!a->notify_kind && (strcmp(a->task, "start") == 0 || strcmp(a->task, "running") == 0))
+                        a->flags |= SA_OPTIONAL;
         }
 }
 
@@ -507,11 +524,47 @@ void sched_update_runnable(struct sched *s) {
                 propagate(s);
 }
 
+/* A clone's start, stop, promote or demote can run only when one of its
+ * instances' can. */
+static bool clone_summary(struct sched *s) {
+        bool changed = false;
+
+        for (size_t i = 0; i < s->n_resources; i++) {
+                struct srsc *c = s->resources[i];
+
+                if (!c->is_clone)
+                        continue;
+                for (size_t j = 0; j < c->n_actions; j++) {
+                        struct saction *a = c->actions[j];
+                        bool any = false, runnable = false;
+
+                        if (a->notify_kind || !(a->flags & SA_RUNNABLE) ||
+                            (strcmp(a->task, "start") && strcmp(a->task, "stop") && strcmp(a->task, "promote") &&
+                             strcmp(a->task, "demote")))
+                                continue;
+                        for (size_t k = 0; k < c->n_children; k++)
+                                for (size_t m = 0; m < c->children[k]->n_actions; m++) {
+                                        const struct saction *x = c->children[k]->actions[m];
+
+                                        if (strcmp(x->task, a->task) != 0 || x->interval_ms)
+                                                continue;
+                                        any = true;
+                                        runnable = runnable || (x->flags & SA_RUNNABLE);
+                                }
+                        if (any && !runnable) {
+                                a->flags &= ~SA_RUNNABLE;
+                                changed = true;
+                        }
+                }
+        }
+        return changed;
+}
+
 static void propagate(struct sched *s) {
         bool changed = true;
 
         for (int pass = 0; changed && pass < 1000; pass++) {
-                changed = false;
+                changed = clone_summary(s);
                 for (size_t i = 0; i < s->n_actions; i++) {
                         struct saction *then = s->actions[i];
 
