@@ -166,6 +166,7 @@ struct cib {
         bool have_quorum;
         const char *dc_uuid;
         time_t execution_date; /* execution-date of a saved transition input, or 0 */
+        bool validation_disabled; /* validate-with="none" */
         struct cib_attrs properties;
         struct cib_attrs rsc_defaults;
         struct cib_attrs op_defaults;

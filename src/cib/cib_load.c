@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/parser.h>
 
@@ -100,6 +101,8 @@ int cib_parse(const char *data, size_t size, struct cib **ret, char *why, size_t
         q = cib_xattr(root, "have-quorum");
         c->have_quorum = q && (strcmp(q, "1") == 0 || strcasecmp(q, "true") == 0);
         c->dc_uuid = cib_xattr(root, "dc-uuid");
+        q = cib_xattr(root, "validate-with");
+        c->validation_disabled = q && strcasecmp(q, "none") == 0;
         q = cib_xattr(root, "execution-date");
         if (q)
                 c->execution_date = (time_t) strtoll(q, NULL, 10);

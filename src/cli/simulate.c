@@ -57,6 +57,8 @@ int cli_simulate(int argc, char **argv) {
                 fprintf(stderr, "tandem simulate: %s\n", why);
                 return 1;
         }
+        if (cib->validation_disabled)
+                printf("Schema validation of configuration is disabled (enabling is encouraged and prevents common misconfigurations)\n");
         if (cib->execution_date) {
                 opts.now = cib->execution_date;
                 strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%SZ", gmtime(&opts.now));

@@ -152,7 +152,10 @@ static void check_history(struct sched *s, struct srsc *r, int node, const struc
 
                         conf = configured(r, op->task, op->interval_ms);
                         if (!conf) {
-                                /* No longer configured: cancelled. */
+                                /* No longer configured: cancelled (unless
+                                 * stop-orphan-actions=false). */
+                                if (!s->stop_orphan_actions)
+                                        continue;
                                 a = sched_action(s, r, "cancel", node, op->interval_ms, false);
                                 (void) a;
                                 continue;

@@ -134,7 +134,7 @@ struct sched {
         size_t n_prims;
 
         /* Cluster options. */
-        bool startup_fencing, concurrent_fencing;
+        bool startup_fencing, concurrent_fencing, stop_orphan_actions;
         char **strings; /* messages built at run time */
         size_t n_strings;
         bool symmetric, stonith_enabled, have_quorum, maintenance_mode, stop_orphans;

@@ -469,6 +469,7 @@ int sched_unpack(struct sched *s, char *why, size_t why_size) {
         s->maintenance_mode = truthy(property(s, "maintenance-mode", "false"));
         s->stop_orphans = truthy(property(s, "stop-orphan-resources", "true"));
         s->startup_fencing = truthy(property(s, "startup-fencing", "true"));
+        s->stop_orphan_actions = truthy(property(s, "stop-orphan-actions", "true"));
         s->concurrent_fencing = truthy(property(s, "concurrent-fencing", "true"));
         s->start_failure_fatal = truthy(property(s, "start-failure-is-fatal", "true"));
         s->no_quorum_policy = property(s, "no-quorum-policy", "stop");
