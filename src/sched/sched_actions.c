@@ -359,6 +359,10 @@ static void primitive_actions(struct sched *s, struct srsc *r) {
                 r->role = CIB_ROLE_STOPPED;
         if (!r->managed) {
                 /* Left alone: nothing is scheduled but its monitors. */
+                if (chosen >= 0 && goal != CIB_ROLE_STOPPED && !r->blocked) {
+                        sched_action(s, r, "start", chosen, 0, true);
+                        recurring(s, r, chosen);
+                }
                 recurring_stopped(s, r);
                 return;
         }

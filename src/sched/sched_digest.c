@@ -145,7 +145,9 @@ static void check_history(struct sched *s, struct srsc *r, int node, const struc
                 const struct cib_lrm_op *op = ops[i];
                 const struct cib_op *conf = NULL;
 
-                if (op->op_status != 0 || op->call_id < 0)
+                if (op->call_id < 0)
+                        continue;
+                if (op->op_status != 0 && !(op->interval_ms && !configured(r, op->task, op->interval_ms)))
                         continue;
                 if (op->interval_ms) {
                         struct saction *a;

@@ -87,7 +87,9 @@ static void primitive_orderings(struct sched *s, struct srsc *r) {
                         if (a->node != m->node || a->interval_ms)
                                 continue;
                         if (m->flags & SA_STOPPED_MONITOR) {
-                                if (strcmp(a->task, "stop") == 0 || strcmp(a->task, "monitor") == 0)
+                                if (strcmp(a->task, "stop") == 0)
+                                        sched_order(a, m, SO_RUNNABLE_LEFT | SO_IMPLIES_THEN);
+                                else if (strcmp(a->task, "monitor") == 0)
                                         sched_order(a, m, SO_RUNNABLE_LEFT);
                                 continue;
                         }
