@@ -286,7 +286,7 @@ static void recurring(struct sched *s, struct srsc *r, int node) {
 /* Monitors for the Stopped role run on every node the resource will not
  * be active on; one still active where the resource will run is
  * cancelled. */
-static void recurring_stopped(struct sched *s, struct srsc *r) {
+static void recurring_stopped(struct sched *s, struct srsc *r, bool cancels) {
         for (size_t i = 0; i < r->def->n_ops; i++) {
                 const struct cib_op *op = &r->def->ops[i];
 
@@ -300,12 +300,12 @@ static void recurring_stopped(struct sched *s, struct srsc *r) {
                         bool active = monitor_active(s, r, (int) n, op->interval_ms);
 
                         if (r->assigned == (int) n && r->next_role != CIB_ROLE_STOPPED) {
-                                if (active)
+                                if (active && cancels)
                                         new_action(s, r, make_key(r->id, "cancel", op->interval_ms), "cancel", (int) n,
                                                    op->interval_ms, false, false);
                                 continue;
                         }
-                        if (!s->nodes[n].online || s->nodes[n].unclean)
+                        if (!s->nodes[n].online || s->nodes[n].unclean || cancels)
                                 continue;
                         m = new_action(s, r, make_key(r->id, "monitor", op->interval_ms), "monitor", (int) n,
                                        op->interval_ms, active, false);
@@ -357,13 +357,14 @@ static void primitive_actions(struct sched *s, struct srsc *r) {
         r->next_role = goal;
         if (r->n_running == 0)
                 r->role = CIB_ROLE_STOPPED;
+        recurring_stopped(s, r, true);
         if (!r->managed) {
                 /* Left alone: nothing is scheduled but its monitors. */
                 if (chosen >= 0 && goal != CIB_ROLE_STOPPED && !r->blocked) {
                         sched_action(s, r, "start", chosen, 0, true);
                         recurring(s, r, chosen);
                 }
-                recurring_stopped(s, r);
+                recurring_stopped(s, r, false);
                 return;
         }
         if (current >= 0 && chosen >= 0 && current != chosen && goal >= CIB_ROLE_STARTED)
@@ -396,7 +397,7 @@ static void primitive_actions(struct sched *s, struct srsc *r) {
                         start->flags |= SA_PRINT_ALWAYS;
                 recurring(s, r, chosen);
         }
-        recurring_stopped(s, r);
+        recurring_stopped(s, r, false);
         if (need_stop && current >= 0 && chosen >= 0 && current != chosen && can_migrate(s, r, current))
                 migration_actions(s, r, current, chosen);
 }

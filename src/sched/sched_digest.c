@@ -159,7 +159,8 @@ static void check_history(struct sched *s, struct srsc *r, int node, const struc
                                 if (!s->stop_orphan_actions)
                                         continue;
                                 a = sched_action(s, r, "cancel", node, op->interval_ms, false);
-                                (void) a;
+                                if (a)
+                                        a->flags |= SA_AFTER_STOPS;
                                 continue;
                         }
                 } else if (strcmp(op->task, "start") != 0)

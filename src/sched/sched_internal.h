@@ -84,6 +84,7 @@ enum saction_flags {
         SA_STOPPED_MONITOR = 1 << 5, /* a monitor for the Stopped role */
         SA_REQUIRES_ANY = 1 << 6,   /* runnable when enough inputs are */
         SA_MONITOR_WANTED = 1 << 7, /* a recurring monitor for the next role */
+        SA_AFTER_STOPS = 1 << 8,    /* a cancellation that waits for the stops */
 };
 
 enum sorder_flags {
