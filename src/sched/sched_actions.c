@@ -548,7 +548,6 @@ void sched_create_actions(struct sched *s) {
                         a->required_runnable = o->require_all ? first->clone_min : 1;
                 }
         }
-        sched_check_definitions(s);
         probes(s);
         for (size_t i = 0; i < s->n_resources; i++) {
                 struct srsc *r = s->resources[i];
@@ -558,4 +557,5 @@ void sched_create_actions(struct sched *s) {
                 else
                         primitive_actions(s, r);
         }
+        sched_check_definitions(s);
 }

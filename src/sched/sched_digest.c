@@ -182,11 +182,15 @@ static void check_history(struct sched *s, struct srsc *r, int node, const struc
                         if (a)
                                 a->flags |= SA_MONITOR_WANTED;
                 } else {
-                        /* Unplaced yet: the start goes where the resource will. */
-                        struct saction *a = sched_action(s, r, "start", -1, 0, false);
+                        /* The start wherever the resource will be. */
+                        for (size_t k = 0; k < r->n_actions; k++) {
+                                struct saction *a = r->actions[k];
 
-                        if (a)
+                                if (strcmp(a->task, "start") != 0 || a->node < 0)
+                                        continue;
+                                a->flags &= ~SA_OPTIONAL;
                                 a->reason = "resource definition change";
+                        }
                 }
         }
 }
