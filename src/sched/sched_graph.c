@@ -143,6 +143,10 @@ static void print_action(const struct sched *s, const struct saction *a, FILE *f
                 return;
         }
         id = display_id(s, a->rsc);
+        if (strcmp(a->task, "clear_failcount") == 0) {
+                fprintf(f, "  * Cluster action:  %s for %s on %s\n", a->task, id, s->nodes[a->node].name);
+                return;
+        }
         if (a->interval_ms)
                 fprintf(f, "  * Resource action: %-15s %s=%u on %s\n", id, a->task, a->interval_ms,
                         s->nodes[a->node].name);

@@ -219,6 +219,13 @@ static void replay(struct sched *s, struct srsc *r, int node, const struct cib_l
 
                 /* A failure. */
                 f = op_on_fail(s, r, op);
+                /* An old failure expires after failure-timeout, unless it
+                 * blocked the resource. */
+                if (r->failure_timeout_s && f != FAIL_BLOCK && op->last_rc_change &&
+                    op->last_rc_change + (time_t) r->failure_timeout_s <= s->opts.now) {
+                        r->expired[node] = true;
+                        continue;
+                }
                 if (is_hard_error(op->rc) || op->op_status == 3 || op->op_status >= 5) {
                         r->banned[node] = true;
                         if (op->rc == 6 || op->op_status == 6)
@@ -362,6 +369,11 @@ static void count_failures(struct sched *s, struct srsc *r) {
                                 continue;
                         if (cib_score_parse(c->transient[i].value, &v) == 0)
                                 total = sched_score_add(total, v);
+                }
+                /* Expired failures do not count; their count is cleared. */
+                if (r->expired[n] && total > 0) {
+                        sched_early_action(s, r, "clear_failcount", (int) n, 0);
+                        total = 0;
                 }
                 if (total > r->fail_count[n])
                         r->fail_count[n] = total;

@@ -56,6 +56,7 @@ struct srsc {
         bool *known_on;      /* has history on the node */
         int *fail_count;     /* per node */
         bool *banned;        /* hard errors that forbid a node */
+        bool *expired;       /* a failure there expired (failure-timeout) */
         int partial_migration_source, partial_migration_target;
 
         /* Placement. */

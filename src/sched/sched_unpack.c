@@ -320,7 +320,8 @@ static int rsc_arrays(struct sched *s, struct srsc *r) {
         r->fail_count = calloc(n, sizeof(int));
         r->banned = calloc(n, sizeof(bool));
         r->weights = calloc(n, sizeof(int));
-        if (!r->running || !r->role_on || !r->known_on || !r->fail_count || !r->banned || !r->weights)
+        r->expired = calloc(n, sizeof(bool));
+        if (!r->running || !r->role_on || !r->known_on || !r->fail_count || !r->banned || !r->weights || !r->expired)
                 return -ENOMEM;
         for (size_t i = 0; i < s->n_nodes; i++)
                 r->weights[i] = SCORE_ABSENT;
@@ -511,6 +512,7 @@ static void free_rsc(struct srsc *r) {
         free(r->known_on);
         free(r->fail_count);
         free(r->banned);
+        free(r->expired);
         free(r->weights);
         free(r->actions);
         free(r->id);
