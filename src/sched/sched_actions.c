@@ -181,6 +181,8 @@ static void stop_rsc(struct sched *s, struct srsc *r, bool optional) {
                         continue;
                 if (r->assigned < 0)
                         a->reason = "node availability";
+                if (r->orphan && !r->parent && !optional)
+                        sched_delete(s, r, r->running[i]);
                 if (!r->managed)
                         a->flags &= ~SA_RUNNABLE;
         }
@@ -548,7 +550,19 @@ void sched_create_actions(struct sched *s) {
                         a->required_runnable = o->require_all ? first->clone_min : 1;
                 }
         }
+        sched_check_definitions(s);
         probes(s);
+        /* Orphans' fail counts are cleared wherever they are set. */
+        for (size_t i = 0; s->stop_orphans && i < s->n_resources; i++) {
+                struct srsc *r = s->resources[i];
+
+                if (!r->orphan || r->is_clone)
+                        continue;
+                for (size_t n = 0; n < s->n_nodes; n++)
+                        if (r->fail_count[n] > 0 && s->nodes[n].online)
+                                new_action(s, r, make_key(r->id, "clear_failcount", 0), "clear_failcount", (int) n, 0,
+                                           false, false);
+        }
         for (size_t i = 0; i < s->n_resources; i++) {
                 struct srsc *r = s->resources[i];
 
@@ -557,5 +571,4 @@ void sched_create_actions(struct sched *s) {
                 else
                         primitive_actions(s, r);
         }
-        sched_check_definitions(s);
 }

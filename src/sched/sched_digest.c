@@ -182,17 +182,32 @@ static void check_history(struct sched *s, struct srsc *r, int node, const struc
                         if (a)
                                 a->flags |= SA_MONITOR_WANTED;
                 } else {
-                        /* The start wherever the resource will be. */
-                        for (size_t k = 0; k < r->n_actions; k++) {
-                                struct saction *a = r->actions[k];
+                        /* Unplaced yet: the start goes where the resource
+                         * will be (the first lookup with a node takes it). */
+                        struct saction *a = sched_action(s, r, "start", -1, 0, false);
 
-                                if (strcmp(a->task, "start") != 0 || a->node < 0)
-                                        continue;
-                                a->flags &= ~SA_OPTIONAL;
+                        if (a)
                                 a->reason = "resource definition change";
-                        }
                 }
         }
+}
+
+static bool differs(const char *a, const char *b) {
+        return a && b && strcmp(a, b) != 0;
+}
+
+static bool agent_changed(const struct cib_resource *def, const struct cib_lrm_rsc *lrm) {
+        return differs(lrm->class, def->class) || differs(lrm->provider, def->provider) || differs(lrm->type, def->type);
+}
+
+void sched_delete(struct sched *s, struct srsc *r, int node) {
+        struct saction *a;
+
+        if (r->failed || !s->nodes[node].online || s->nodes[node].unclean)
+                return;
+        a = sched_action(s, r, "delete", node, 0, false);
+        if (a)
+                a->flags |= SA_AFTER_STOPS;
 }
 
 void sched_check_definitions(struct sched *s) {
@@ -213,6 +228,11 @@ void sched_check_definitions(struct sched *s) {
                         }
                         if (!r || r->orphan || !r->managed)
                                 continue;
+                        if (agent_changed(r->def, &c->lrm[i])) {
+                                /* History of another agent: removed. */
+                                sched_delete(s, r, (int) n);
+                                continue;
+                        }
                         check_history(s, r, (int) n, &c->lrm[i]);
                 }
         }

@@ -210,6 +210,8 @@ void sched_order(struct saction *first, struct saction *then, unsigned flags);
 void sched_create_actions(struct sched *s);
 /* Restarts, monitors and cancellations for definitions that changed. */
 void sched_check_definitions(struct sched *s);
+/* Removes a resource's history from a node, after its stops. */
+void sched_delete(struct sched *s, struct srsc *r, int node);
 void sched_create_orderings(struct sched *s);
 void sched_fencing(struct sched *s);
 void sched_update_runnable(struct sched *s);

@@ -62,11 +62,16 @@ static void order_tasks(struct sched *s, struct srsc *a, const char *ta, struct 
 }
 
 static void primitive_orderings(struct sched *s, struct srsc *r) {
+        /* Cancellations come after the stops and before a start there. */
         for (size_t i = 0; i < r->n_actions; i++)
                 if (r->actions[i]->flags & SA_AFTER_STOPS)
-                        for (size_t j = 0; j < r->n_actions; j++)
+                        for (size_t j = 0; j < r->n_actions; j++) {
                                 if (strcmp(r->actions[j]->task, "stop") == 0)
                                         sched_order(r->actions[j], r->actions[i], SO_OPTIONAL);
+                                else if (strcmp(r->actions[j]->task, "start") == 0 &&
+                                         r->actions[j]->node == r->actions[i]->node)
+                                        sched_order(r->actions[i], r->actions[j], SO_OPTIONAL);
+                        }
         order_tasks(s, r, "stop", r, "start", SO_OPTIONAL | SO_IMPLIES_THEN | SO_RESTART);
         if (r->migrating) {
                 order_tasks(s, r, "monitor", r, "migrate_to", SO_OPTIONAL);

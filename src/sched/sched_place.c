@@ -168,7 +168,7 @@ static void place_primitive(struct sched *s, struct srsc *r) {
                         return;
                 }
         }
-        if (r->target_role == CIB_ROLE_STOPPED || r->next_role == CIB_ROLE_STOPPED) {
+        if (r->target_role == CIB_ROLE_STOPPED || r->next_role == CIB_ROLE_STOPPED || r->orphan) {
                 sched_assign(s, r, -1);
                 return;
         }
