@@ -121,7 +121,8 @@ static bool better(const struct sched *s, const struct srsc *r, int a, int b, in
                 if (b == current)
                         return false;
         }
-        return a < b;
+        /* Plain byte order here, unlike the node list's natural order. */
+        return strcmp(s->nodes[a].name, s->nodes[b].name) < 0;
 }
 
 int sched_choose_node(struct sched *s, struct srsc *r, int prefer) {
