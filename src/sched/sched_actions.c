@@ -465,7 +465,7 @@ static void probe(struct sched *s, struct srsc *r, int node) {
 
         if (r->known_on[node] || r->orphan)
                 return;
-        for (size_t i = 0; i < s->cib->n_locations; i++) {
+        for (size_t i = 0; s->has_discovery_rules && i < s->cib->n_locations; i++) {
                 const struct cib_location *l = &s->cib->locations[i];
                 const struct srsc *top = r->parent ? r->parent : r;
 
@@ -478,6 +478,9 @@ static void probe(struct sched *s, struct srsc *r, int node) {
 }
 
 static void probes(struct sched *s) {
+        for (size_t i = 0; i < s->cib->n_locations; i++)
+                if (s->cib->locations[i].discovery)
+                        s->has_discovery_rules = true;
         for (size_t n = 0; n < s->n_nodes; n++) {
                 const struct snode *node = &s->nodes[n];
 

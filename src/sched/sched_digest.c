@@ -15,6 +15,7 @@
 #include "sched_internal.h"
 #include "sched_notify.h"
 #include "util.h"
+#include "hashmap.h"
 
 struct param {
         const char *name, *value;
@@ -217,23 +218,20 @@ void sched_check_definitions(struct sched *s) {
                 if (!s->nodes[n].online)
                         continue;
                 for (size_t i = 0; i < c->n_lrm; i++) {
-                        struct srsc *r = NULL;
+                        /* Pacemaker finds the resource by the history's id. */
+                        struct srsc *r = hashmap_get(s->prim_by_id, c->lrm[i].id);
 
-                        for (size_t k = 0; k < s->n_prims && !r; k++) {
-                                struct srsc *p = s->prims[k];
-
-                                if (strcmp(p->id, c->lrm[i].id) == 0 ||
-                                    (p->clone_name && strcmp(p->clone_name, c->lrm[i].id) == 0 && p->seen_on == (int) n))
-                                        r = p;
-                        }
-                        if (!r || r->orphan || !r->managed)
+                        if (!r && s->lrm_map)
+                                r = s->lrm_map[n][i];
+                        if (!r || !r->managed)
                                 continue;
-                        if (agent_changed(r->def, &c->lrm[i])) {
+                        if (agent_changed(r->parent ? r->parent->def->child : r->def, &c->lrm[i])) {
                                 /* History of another agent: removed. */
                                 sched_delete(s, r, (int) n);
                                 continue;
                         }
-                        check_history(s, r, (int) n, &c->lrm[i]);
+                        if (!r->orphan)
+                                check_history(s, r, (int) n, &c->lrm[i]);
                 }
         }
 }

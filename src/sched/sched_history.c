@@ -12,6 +12,7 @@
 #include "sched_internal.h"
 #include "sched_history.h"
 #include "util.h"
+#include "hashmap.h"
 
 enum on_fail {
         FAIL_IGNORE,
@@ -317,13 +318,14 @@ static struct srsc *find_instance(struct sched *s, const char *lrm_id, int node,
         struct srsc *clone = NULL, *inactive = NULL;
 
         snprintf(base, sizeof(base), "%.*s", colon ? (int) (colon - lrm_id) : (int) strlen(lrm_id), lrm_id);
-        for (size_t i = 0; i < s->n_resources; i++) {
-                struct srsc *r = s->resources[i];
+        {
+                struct srsc *r = hashmap_get(s->by_id, lrm_id);
 
-                if (!r->is_clone && strcmp(r->id, lrm_id) == 0)
+                if (r && !r->is_clone)
                         return r;
-                if (r->is_clone && (strcmp(r->def->child->id, base) == 0 || strcmp(r->def->child->id, lrm_id) == 0))
-                        clone = r;
+                clone = hashmap_get(s->clone_by_child, lrm_id);
+                if (!clone)
+                        clone = hashmap_get(s->clone_by_child, base);
         }
         if (!clone)
                 return NULL;
@@ -394,6 +396,18 @@ int sched_unpack_history(struct sched *s) {
 
         if (!order)
                 return -ENOMEM;
+        s->lrm_map = calloc(s->n_nodes ? s->n_nodes : 1, sizeof(*s->lrm_map));
+        if (!s->lrm_map) {
+                free(order);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < s->n_nodes; i++) {
+                s->lrm_map[i] = calloc(s->nodes[i].cib->n_lrm ? s->nodes[i].cib->n_lrm : 1, sizeof(struct srsc *));
+                if (!s->lrm_map[i]) {
+                        free(order);
+                        return -ENOMEM;
+                }
+        }
         for (size_t i = 0; i < s->n_nodes; i++)
                 if (s->nodes[i].cib->has_state)
                         order[n_order++] = &s->nodes[i];
@@ -422,6 +436,7 @@ int sched_unpack_history(struct sched *s) {
                                 r->clone_name = c->lrm[i].id;
                                 r->seen_on = node;
                         }
+                        s->lrm_map[node][i] = r;
                         replay(s, r, node, &c->lrm[i]);
                 }
         }

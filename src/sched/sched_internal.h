@@ -137,6 +137,7 @@ struct sched {
 
         /* Cluster options. */
         bool startup_fencing, concurrent_fencing, stop_orphan_actions;
+        bool has_discovery_rules; /* some location sets resource-discovery */
         char **strings; /* messages built at run time */
         size_t n_strings;
         bool symmetric, stonith_enabled, have_quorum, maintenance_mode, stop_orphans;
@@ -146,6 +147,10 @@ struct sched {
         const char *node_health_strategy;
         int default_stickiness;
 
+        struct hashmap *by_id;          /* top-level resources by id */
+        struct hashmap *clone_by_child; /* clones by their primitive's id */
+        struct hashmap *prim_by_id;     /* primitives and instances by id */
+        struct srsc ***lrm_map;         /* [node][lrm entry]: the resource it maps to */
         struct cib_resource **orphan_defs; /* resources only the history knows */
         size_t n_orphan_defs;
 

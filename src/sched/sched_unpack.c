@@ -12,6 +12,7 @@
 #include "sched_internal.h"
 #include "sched_history.h"
 #include "util.h"
+#include "hashmap.h"
 #include <strings.h>
 
 int sched_score_add(int a, int b) {
@@ -108,13 +109,7 @@ int sched_node_index(const struct sched *s, const char *uname) {
 }
 
 struct srsc *sched_find_rsc(const struct sched *s, const char *id) {
-        for (size_t i = 0; i < s->n_resources; i++) {
-                struct srsc *r = s->resources[i];
-
-                if (strcmp(r->id, id) == 0)
-                        return r;
-        }
-        return NULL;
+        return hashmap_get(s->by_id, id);
 }
 
 /* Natural order: digit runs compare as numbers, the rest case-folded. */
@@ -398,7 +393,7 @@ static int add_prim(struct sched *s, struct srsc *r) {
         s->prims = slot;
         r->index = s->n_prims;
         s->prims[s->n_prims++] = r;
-        return 0;
+        return hashmap_replace(s->prim_by_id, r->id, r) < 0 ? -ENOMEM : 0;
 }
 
 int sched_clone_add_instance(struct sched *s, struct srsc *clone, bool orphan, struct srsc **ret) {
@@ -434,6 +429,10 @@ int sched_add_resource(struct sched *s, const struct cib_resource *def, struct s
                 return -ENOMEM;
         s->resources = slot;
         s->resources[s->n_resources++] = r;
+        if (hashmap_replace(s->by_id, r->id, r) < 0)
+                return -ENOMEM;
+        if (def->kind == CIB_CLONE && hashmap_replace(s->clone_by_child, def->child->id, r) < 0)
+                return -ENOMEM;
         unpack_meta(s, r);
         if (def->kind == CIB_PRIMITIVE)
                 return add_prim(s, r);
@@ -481,6 +480,11 @@ int sched_unpack(struct sched *s, char *why, size_t why_size) {
         if (!v || cib_score_parse(v, &s->default_stickiness) < 0)
                 s->default_stickiness = 0;
 
+        s->by_id = hashmap_new(NULL);
+        s->clone_by_child = hashmap_new(NULL);
+        s->prim_by_id = hashmap_new(NULL);
+        if (!s->by_id || !s->clone_by_child || !s->prim_by_id)
+                return format_error(why, why_size, -ENOMEM, "out of memory");
         e = unpack_nodes(s);
         if (e < 0)
                 return format_error(why, why_size, e, "out of memory");
@@ -529,6 +533,12 @@ void sched_early_action(struct sched *s, struct srsc *r, const char *task, int n
 }
 
 void sched_unpack_free(struct sched *s) {
+        hashmap_free(s->by_id);
+        hashmap_free(s->clone_by_child);
+        hashmap_free(s->prim_by_id);
+        for (size_t i = 0; s->lrm_map && i < s->n_nodes; i++)
+                free(s->lrm_map[i]);
+        free(s->lrm_map);
         free(s->early);
         for (size_t i = 0; i < s->n_strings; i++)
                 free(s->strings[i]);
