@@ -179,7 +179,9 @@ static void stop_rsc(struct sched *s, struct srsc *r, bool optional) {
 
                 if (!a)
                         continue;
-                if (r->assigned < 0)
+                if (r->no_quorum_stop)
+                        a->reason = "no quorum";
+                else if (r->assigned < 0)
                         a->reason = "node availability";
                 if (r->orphan && !r->parent && !optional)
                         sched_delete(s, r, r->running[i]);
@@ -368,6 +370,12 @@ static void primitive_actions(struct sched *s, struct srsc *r) {
                 }
                 recurring_stopped(s, r, false);
                 return;
+        }
+        /* Without quorum and no-quorum-policy=stop, what runs stops. */
+        if (!s->have_quorum && r->n_running && !r->requires_nothing && goal != CIB_ROLE_STOPPED &&
+            (strcmp(s->no_quorum_policy, "stop") == 0 || strcmp(s->no_quorum_policy, "suicide") == 0)) {
+                goal = r->next_role = CIB_ROLE_STOPPED;
+                r->no_quorum_stop = true;
         }
         if (current >= 0 && chosen >= 0 && current != chosen && goal >= CIB_ROLE_STARTED)
                 need_stop = true;

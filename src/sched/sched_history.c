@@ -275,6 +275,9 @@ static void replay(struct sched *s, struct srsc *r, int node, const struct cib_l
                 snprintf(msg, sizeof(msg), "%s is thought to be active there", r->id);
                 sched_fence_node(s, node, sched_strdup(s, msg));
         }
+        /* On a node that will be fenced the failure needs nothing more. */
+        if (s->nodes[node].unclean)
+                on_fail = FAIL_IGNORE;
         switch (on_fail) {
         case FAIL_IGNORE:
                 break;
