@@ -167,6 +167,7 @@ struct cib {
         const char *dc_uuid;
         time_t execution_date; /* execution-date of a saved transition input, or 0 */
         bool validation_disabled; /* validate-with="none" */
+        bool no_quorum_panic;     /* the partition lost quorum it had */
         struct cib_attrs properties;
         struct cib_attrs rsc_defaults;
         struct cib_attrs op_defaults;

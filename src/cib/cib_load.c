@@ -103,6 +103,8 @@ int cib_parse(const char *data, size_t size, struct cib **ret, char *why, size_t
         c->dc_uuid = cib_xattr(root, "dc-uuid");
         q = cib_xattr(root, "validate-with");
         c->validation_disabled = q && strcasecmp(q, "none") == 0;
+        q = cib_xattr(root, "no-quorum-panic");
+        c->no_quorum_panic = q && (strcmp(q, "1") == 0 || strcasecmp(q, "true") == 0);
         q = cib_xattr(root, "execution-date");
         if (q)
                 c->execution_date = (time_t) strtoll(q, NULL, 10);

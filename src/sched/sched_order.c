@@ -420,7 +420,10 @@ static void constraint_orderings(struct sched *s) {
                         break;
                 default:
                         flags = SO_IMPLIES_THEN;
-                        if (strcmp(o->first_action, "start") == 0 || strcmp(o->first_action, "promote") == 0)
+                        /* A stop that must wait for a stop which cannot
+                         * happen cannot happen either. */
+                        if (strcmp(o->first_action, "start") == 0 || strcmp(o->first_action, "promote") == 0 ||
+                            strcmp(o->first_action, "stop") == 0 || strcmp(o->first_action, "demote") == 0)
                                 flags |= SO_RUNNABLE_LEFT;
                         if (!o->symmetrical)
                                 flags = SO_IMPLIES_THEN | SO_RUNNABLE_LEFT;

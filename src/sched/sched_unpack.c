@@ -220,6 +220,9 @@ static void unpack_node_state(struct sched *s, struct snode *n) {
         } else {
                 fence(s, n, "peer was in an unknown state");
         }
+        /* no-quorum-policy=suicide: every node of an inquorate partition. */
+        if (n->online && !s->have_quorum && s->cib->no_quorum_panic && strcmp(s->no_quorum_policy, "suicide") == 0)
+                fence(s, n, "cluster does not have quorum");
 }
 
 /* Node health: the #health-* attributes, scored by the strategy. */
