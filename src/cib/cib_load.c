@@ -79,7 +79,8 @@ int cib_parse(const char *data, size_t size, struct cib **ret, char *why, size_t
         if (size > INT32_MAX)
                 return format_error(why, why_size, -EFBIG, "CIB too large");
         doc = xmlReadMemory(data, (int) size, "cib.xml", NULL,
-                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOBLANKS);
+                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOBLANKS | XML_PARSE_COMPACT |
+                                    XML_PARSE_HUGE);
         if (!doc) {
                 const xmlError *e = xmlGetLastError();
 

@@ -9,15 +9,10 @@
 
 #include "cib_internal.h"
 
-static int int_attr(const xmlNode *n, const char *name, int dflt, int *ret, char *why, size_t why_size) {
-        const char *v = cib_xattr(n, name);
+static int int_value(const xmlNode *n, const char *name, const char *v, int *ret, char *why, size_t why_size) {
         long l;
         char *end;
 
-        if (!v) {
-                *ret = dflt;
-                return 0;
-        }
         l = strtol(v, &end, 10);
         if (end == v || *end || l < -2147483647L || l > 2147483647L)
                 return cib_error(why, why_size, n, "invalid %s '%s'", name, v);
@@ -25,15 +20,67 @@ static int int_attr(const xmlNode *n, const char *name, int dflt, int *ret, char
         return 0;
 }
 
+/* One pass over the attributes: histories are by far the largest part of
+ * a CIB, with some twenty attributes per entry. */
 static int load_op(struct cib_lrm_op *op, const xmlNode *n, char *why, size_t why_size) {
-        const char *interval = cib_xattr(n, "interval");
-        int lrc = 0, r;
+        const char *interval = NULL, *call_id = NULL, *rc = NULL, *status = NULL, *lrc = NULL;
+        int last = 0, r;
 
-        op->id = cib_xattr(n, "id");
-        op->task = cib_xattr(n, "operation");
+        for (const xmlAttr *a = n->properties; a; a = a->next) {
+                const char *name = (const char *) a->name;
+                const char *v = a->children && a->children->content ? (const char *) a->children->content : "";
+
+                switch (name[0]) {
+                case 'c':
+                        if (strcmp(name, "call-id") == 0)
+                                call_id = v;
+                        else if (strcmp(name, "crm_feature_set") == 0)
+                                op->feature_set = v;
+                        break;
+                case 'e':
+                        if (strcmp(name, "exit-reason") == 0)
+                                op->exit_reason = v;
+                        break;
+                case 'i':
+                        if (strcmp(name, "id") == 0)
+                                op->id = v;
+                        else if (strcmp(name, "interval") == 0)
+                                interval = v;
+                        break;
+                case 'l':
+                        if (strcmp(name, "last-rc-change") == 0)
+                                lrc = v;
+                        break;
+                case 'm':
+                        if (strcmp(name, "migrate_source") == 0)
+                                op->migrate_source = v;
+                        else if (strcmp(name, "migrate_target") == 0)
+                                op->migrate_target = v;
+                        break;
+                case 'o':
+                        if (strcmp(name, "operation") == 0)
+                                op->task = v;
+                        else if (strcmp(name, "operation_key") == 0)
+                                op->op_key = v;
+                        else if (strcmp(name, "op-status") == 0)
+                                status = v;
+                        else if (strcmp(name, "op-digest") == 0)
+                                op->op_digest = v;
+                        else if (strcmp(name, "op-secure-params") == 0)
+                                op->secure_params = true;
+                        break;
+                case 'r':
+                        if (strcmp(name, "rc-code") == 0)
+                                rc = v;
+                        break;
+                case 't':
+                        if (strcmp(name, "transition-key") == 0)
+                                op->transition_key = v;
+                        break;
+                }
+        }
         if (!op->id || !op->task)
                 return cib_error(why, why_size, n, "lrm_rsc_op without id or operation");
-        op->op_key = cib_xattr(n, "operation_key");
         if (interval) {
                 /* The history records intervals in milliseconds. */
                 char *end;
@@ -43,19 +90,12 @@ static int load_op(struct cib_lrm_op *op, const xmlNode *n, char *why, size_t wh
                         return cib_error(why, why_size, n, "invalid interval '%s'", interval);
                 op->interval_ms = (unsigned) v;
         }
-        if ((r = int_attr(n, "call-id", 0, &op->call_id, why, why_size)) < 0 ||
-            (r = int_attr(n, "rc-code", 0, &op->rc, why, why_size)) < 0 ||
-            (r = int_attr(n, "op-status", 0, &op->op_status, why, why_size)) < 0 ||
-            (r = int_attr(n, "last-rc-change", 0, &lrc, why, why_size)) < 0)
+        if ((call_id && (r = int_value(n, "call-id", call_id, &op->call_id, why, why_size)) < 0) ||
+            (rc && (r = int_value(n, "rc-code", rc, &op->rc, why, why_size)) < 0) ||
+            (status && (r = int_value(n, "op-status", status, &op->op_status, why, why_size)) < 0) ||
+            (lrc && (r = int_value(n, "last-rc-change", lrc, &last, why, why_size)) < 0))
                 return r;
-        op->last_rc_change = lrc;
-        op->migrate_source = cib_xattr(n, "migrate_source");
-        op->migrate_target = cib_xattr(n, "migrate_target");
-        op->exit_reason = cib_xattr(n, "exit-reason");
-        op->transition_key = cib_xattr(n, "transition-key");
-        op->op_digest = cib_xattr(n, "op-digest");
-        op->feature_set = cib_xattr(n, "crm_feature_set");
-        op->secure_params = cib_xattr(n, "op-secure-params") != NULL;
+        op->last_rc_change = last;
         return 0;
 }
 
