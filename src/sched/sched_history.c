@@ -252,8 +252,9 @@ static void replay(struct sched *s, struct srsc *r, int node, const struct cib_l
                 if (f > on_fail)
                         on_fail = f;
         }
-        if (failed_start && s->start_failure_fatal)
-                r->fail_count[node] = CIB_INFINITY;
+        /* start-failure-is-fatal acts through the fail count the
+         * controller records, which is read from the node attributes. */
+        (void) failed_start;
         if (pending) {
                 r->pending_task = pending;
                 r->pending_node = node;

@@ -86,6 +86,7 @@ enum saction_flags {
         SA_REQUIRES_ANY = 1 << 6,   /* runnable when enough inputs are */
         SA_MONITOR_WANTED = 1 << 7, /* a recurring monitor for the next role */
         SA_AFTER_STOPS = 1 << 8,    /* a cancellation that waits for the stops */
+        SA_MADE_REQUIRED = 1 << 9,  /* created optional, required by an ordering */
 };
 
 enum sorder_flags {

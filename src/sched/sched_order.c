@@ -533,10 +533,30 @@ static bool one_or_more_restarts(struct sched *s) {
 
 static void propagate(struct sched *s);
 
+/* Pacemaker propagates depth first: a required action whose requirement
+ * also comes from another resource names that one as the reason. */
+static void name_requirements(struct sched *s) {
+        for (size_t i = 0; i < s->n_actions; i++) {
+                struct saction *then = s->actions[i];
+
+                if (then->reason || (then->flags & SA_OPTIONAL) || !(then->flags & SA_MADE_REQUIRED) || !then->rsc ||
+                    strcmp(then->task, "start") != 0)
+                        continue;
+                for (size_t j = 0; j < then->n_inputs && !then->reason; j++) {
+                        struct saction *first = then->inputs[j].action;
+
+                        if ((then->inputs[j].flags & SO_IMPLIES_THEN) && !(first->flags & SA_OPTIONAL) && first->rsc &&
+                            first->rsc != then->rsc && first->rsc != then->rsc->parent)
+                                then->reason = reason_text(s, first, "required");
+                }
+        }
+}
+
 void sched_update_runnable(struct sched *s) {
         propagate(s);
         if (one_or_more_restarts(s))
                 propagate(s);
+        name_requirements(s);
 }
 
 /* A clone's start, stop, promote or demote can run only when one of its
@@ -616,6 +636,7 @@ static void propagate(struct sched *s) {
                                 if ((f & SO_IMPLIES_THEN) && !(first->flags & SA_OPTIONAL) &&
                                     (then->flags & SA_OPTIONAL)) {
                                         then->flags &= ~SA_OPTIONAL;
+                                        then->flags |= SA_MADE_REQUIRED;
                                         if (!then->reason && first->rsc != then->rsc && first->rsc && then->rsc)
                                                 then->reason = reason_text(s, first, "required");
                                         changed = true;
@@ -625,11 +646,13 @@ static void propagate(struct sched *s) {
                                 if ((f & SO_RESTART) && !(then->flags & SA_OPTIONAL) && (then->flags & SA_RUNNABLE) &&
                                     (first->flags & SA_OPTIONAL)) {
                                         first->flags &= ~SA_OPTIONAL;
+                                        first->flags |= SA_MADE_REQUIRED;
                                         changed = true;
                                 }
                                 if ((f & SO_IMPLIES_FIRST) && !(then->flags & SA_OPTIONAL) &&
                                     (first->flags & SA_OPTIONAL)) {
                                         first->flags &= ~SA_OPTIONAL;
+                                        first->flags |= SA_MADE_REQUIRED;
                                         changed = true;
                                 }
                         }
