@@ -143,7 +143,7 @@ void sched_place_clone(struct sched *s, struct srsc *clone) {
         for (size_t i = 0; i < n; i++) {
                 struct srsc *inst = order[i];
 
-                if (inst->orphan || clone->target_role == CIB_ROLE_STOPPED || inst->target_role == CIB_ROLE_STOPPED)
+                if (inst->orphan || inst->target_role == CIB_ROLE_STOPPED)
                         sched_assign(s, inst, -1);
                 else if (!inst->managed) {
                         sched_assign(s, inst, inst->n_running ? inst->running[0] : -1);

@@ -39,7 +39,7 @@ struct srsc {
         bool managed, unique, promotable, notify, interleave, ordered, allow_migrate;
         bool orphan, is_stonith, requires_fencing, requires_nothing, critical;
         int priority, stickiness, migration_threshold;
-        enum cib_role target_role; /* UNKNOWN when unset */
+        enum cib_role target_role; /* UNKNOWN when unset; an instance's own value wins over its clone's */
         int clone_max, clone_node_max, promoted_max, promoted_node_max, clone_min;
         unsigned failure_timeout_s;
 

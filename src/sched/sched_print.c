@@ -286,7 +286,7 @@ void sched_print_problems(const struct sched *s, FILE *f) {
                 if (r->orphan)
                         continue;
                 total++;
-                if (r->target_role == CIB_ROLE_STOPPED || (r->parent && r->parent->target_role == CIB_ROLE_STOPPED))
+                if (r->target_role == CIB_ROLE_STOPPED)
                         disabled++;
                 if (r->blocked)
                         blocked++;
