@@ -135,12 +135,34 @@ static void instance_notifications(struct sched *s, struct srsc *inst, int t) {
         }
 }
 
+/* The clone action a boundary brackets, and its completion. */
+static struct saction *clone_task(struct srsc *c, const char *task) {
+        for (size_t i = 0; i < c->n_actions; i++)
+                if (strcmp(c->actions[i]->task, task) == 0 && !c->actions[i]->notify_kind)
+                        return c->actions[i];
+        return NULL;
+}
+
 void sched_notify_create(struct sched *s) {
         for (size_t i = 0; i < s->n_resources; i++) {
                 struct srsc *c = s->resources[i];
 
                 if (!c->is_clone || !c->notify)
                         continue;
+                /* Notifications are needed when their clone action became
+                 * required after they were created. */
+                for (int t = 0; t < 4; t++) {
+                        struct saction *begin = clone_task(c, tasks[t]), *end = clone_task(c, sched_done_task(tasks[t]));
+
+                        if (begin && !(begin->flags & SA_OPTIONAL))
+                                for (int k = 0; k < 2; k++)
+                                        if (c->notif[t][k])
+                                                c->notif[t][k]->flags &= ~SA_OPTIONAL;
+                        if (end && !(end->flags & SA_OPTIONAL))
+                                for (int k = 2; k < 4; k++)
+                                        if (c->notif[t][k])
+                                                c->notif[t][k]->flags &= ~SA_OPTIONAL;
+                }
                 for (int t = 0; t < 4; t++)
                         for (size_t k = 0; k < c->n_children; k++)
                                 instance_notifications(s, c->children[k], t);
