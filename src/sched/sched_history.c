@@ -149,6 +149,7 @@ static void replay(struct sched *s, struct srsc *r, int node, const struct cib_l
                 const struct cib_lrm_op *op = sorted[i];
                 bool probe = strcmp(op->task, "monitor") == 0 && op->interval_ms == 0;
                 int expect = target_rc(op);
+                int status = op->op_status;
                 enum on_fail f;
                 bool ok;
 
@@ -173,11 +174,14 @@ static void replay(struct sched *s, struct srsc *r, int node, const struct cib_l
                         continue;
                 }
                 pending = NULL;
+                /* A generic error status is judged by the rc code alone. */
+                if (op->op_status == 4)
+                        status = 0;
                 if (probe)
-                        ok = op->op_status == 0 && (op->rc == 0 || op->rc == 7 || op->rc == 8 || op->rc == expect);
+                        ok = status == 0 && (op->rc == 0 || op->rc == 7 || op->rc == 8 || op->rc == expect);
                 else
-                        ok = op->op_status == 0 && op->rc == expect;
-                if (op->rc == 7 && op->op_status == 0 && (probe || expect == 7 || !r->managed))
+                        ok = status == 0 && op->rc == expect;
+                if (op->rc == 7 && status == 0 && (probe || expect == 7 || !r->managed))
                         ok = true;
 
                 if (ok) {
