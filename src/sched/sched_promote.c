@@ -35,10 +35,19 @@ bool sched_promotion_attr(struct sched *s, const struct srsc *clone, const struc
         }
         if (!filter && known_anywhere && !inst->known_on[node])
                 return false;
-        snprintf(name, sizeof(name), "master-%s", base);
-        v = sched_node_attr(s, node, name);
-        if (!v && !clone->unique) {
+        /* The name the history knows the instance by, then its own,
+         * then (anonymous clones) the primitive's. */
+        v = NULL;
+        if (inst->clone_name) {
+                snprintf(name, sizeof(name), "master-%s", inst->clone_name);
+                v = sched_node_attr(s, node, name);
+        }
+        if (!v) {
                 snprintf(name, sizeof(name), "master-%s", inst->id);
+                v = sched_node_attr(s, node, name);
+        }
+        if (!v && !clone->unique) {
+                snprintf(name, sizeof(name), "master-%s", base);
                 v = sched_node_attr(s, node, name);
         }
         if (!v)
