@@ -31,12 +31,18 @@ static void add_weight(struct srsc *r, int n, int w) {
 
 /* Nodes where primary is (or will be) active: its assignment, or for a
  * clone its instances' assignments. */
-static bool placed_on(const struct srsc *primary, int n) {
+static bool placed_on(const struct srsc *primary, int n, enum cib_role role) {
         if (!primary->is_clone)
                 return primary->assigned == n;
-        for (size_t i = 0; i < primary->n_children; i++)
-                if (primary->children[i]->assigned == n)
+        for (size_t i = 0; i < primary->n_children; i++) {
+                const struct srsc *c = primary->children[i];
+
+                if (c->assigned != n)
+                        continue;
+                if (role == CIB_ROLE_UNKNOWN || (role == CIB_ROLE_PROMOTED && c->next_role == CIB_ROLE_PROMOTED) ||
+                    (role == CIB_ROLE_UNPROMOTED && c->next_role != CIB_ROLE_PROMOTED))
                         return true;
+        }
         return false;
 }
 
@@ -46,7 +52,7 @@ static void follow_primary(struct sched *s, struct srsc *dep, const struct srsc 
                 bool match = false;
 
                 for (size_t p = 0; p < s->n_nodes && !match; p++)
-                        match = placed_on(primary, (int) p) && same_attr(s, co->node_attribute, (int) n, (int) p);
+                        match = placed_on(primary, (int) p, co->with_role) && same_attr(s, co->node_attribute, (int) n, (int) p);
                 if (co->score >= CIB_INFINITY) {
                         if (!match)
                                 set_weight(dep, (int) n, -CIB_INFINITY);
@@ -117,11 +123,13 @@ void sched_apply_colocations(struct sched *s, struct srsc *r) {
                 const struct cib_colocation *co = &c->colocations[i];
                 struct srsc *primary;
 
-                if (strcmp(co->rsc, r->id) != 0 || co->rsc_role != CIB_ROLE_UNKNOWN ||
-                    co->with_role != CIB_ROLE_UNKNOWN)
+                if (strcmp(co->rsc, r->id) != 0 || co->rsc_role != CIB_ROLE_UNKNOWN)
                         continue;
                 primary = sched_find_rsc(s, co->with_rsc);
                 if (!primary || primary == r)
+                        continue;
+                /* With a role of a promotable clone: after its promotion. */
+                if (co->with_role != CIB_ROLE_UNKNOWN && (!primary->is_clone || !primary->promotable || r->is_clone))
                         continue;
                 sched_place_rsc(s, primary);
                 if (primary->provisional)

@@ -206,6 +206,8 @@ void sched_promote(struct sched *s, struct srsc *clone);
 bool sched_promotion_attr(struct sched *s, const struct srsc *clone, const struct srsc *inst, int node, int *ret);
 void sched_assign(struct sched *s, struct srsc *r, int node);
 int sched_choose_node(struct sched *s, struct srsc *r, int prefer);
+/* The role a location rule is for (role="Promoted"), UNKNOWN for any. */
+enum cib_role sched_rule_role(const struct _xmlNode *rule);
 void sched_apply_colocations(struct sched *s, struct srsc *r);
 
 /* Actions and orderings. */

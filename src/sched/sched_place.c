@@ -33,6 +33,15 @@ static int rule_score(const struct sched *s, const struct _xmlNode *rule, int no
         return v;
 }
 
+enum cib_role sched_rule_role(const struct _xmlNode *rule) {
+        enum cib_role role = CIB_ROLE_UNKNOWN;
+        const char *v = cib_xattr(rule, "role");
+
+        if (v && cib_role_parse(v, &role) < 0)
+                role = CIB_ROLE_UNKNOWN;
+        return role == CIB_ROLE_STARTED ? CIB_ROLE_UNKNOWN : role;
+}
+
 /* Adds a location constraint's scores to r's weights (role-less only). */
 static void apply_location(struct sched *s, const struct cib_location *l, struct srsc *r) {
         if (l->role != CIB_ROLE_UNKNOWN)
@@ -49,6 +58,8 @@ static void apply_location(struct sched *s, const struct cib_location *l, struct
                         struct sched_attr_ctx a;
                         struct cib_rule_ctx ctx;
 
+                        if (sched_rule_role(l->rules[i]) != CIB_ROLE_UNKNOWN)
+                                break; /* a rule for a role weighs on promotion only */
                         sched_rule_ctx(s, (int) n, &a, &ctx);
                         if (cib_rule_matches(l->rules[i], &ctx))
                                 add_weight(r, (int) n, rule_score(s, l->rules[i], (int) n, 0));

@@ -64,9 +64,11 @@ static int promoted_locations(struct sched *s, const struct srsc *clone, int nod
         for (size_t i = 0; i < s->cib->n_locations; i++) {
                 const struct cib_location *l = &s->cib->locations[i];
 
-                if (l->role != CIB_ROLE_PROMOTED || strcmp(l->rsc, clone->id) != 0)
+                if (strcmp(l->rsc, clone->id) != 0)
                         continue;
                 if (l->node) {
+                        if (l->role != CIB_ROLE_PROMOTED)
+                                continue;
                         if (strcasecmp(l->node, s->nodes[node].name) == 0)
                                 score = sched_score_add(score, l->score);
                         continue;
@@ -77,6 +79,8 @@ static int promoted_locations(struct sched *s, const struct srsc *clone, int nod
                         const char *rs = cib_xattr(l->rules[r], "score");
                         int rv = 0;
 
+                        if (l->role != CIB_ROLE_PROMOTED && sched_rule_role(l->rules[r]) != CIB_ROLE_PROMOTED)
+                                continue;
                         sched_rule_ctx(s, node, &a, &ctx);
                         if (!cib_rule_matches(l->rules[r], &ctx))
                                 continue;
