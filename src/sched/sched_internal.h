@@ -98,6 +98,7 @@ enum sorder_flags {
         SO_SERIALIZE = 1 << 5,
         SO_ONE_OR_MORE = 1 << 6,
         SO_RESTART = 1 << 7,     /* a required then makes first required */
+        SO_ASYMMETRIC = 1 << 8,  /* blocks a then that is not active yet */
 };
 
 struct saction;

@@ -426,7 +426,7 @@ static void constraint_orderings(struct sched *s) {
                             strcmp(o->first_action, "stop") == 0 || strcmp(o->first_action, "demote") == 0)
                                 flags |= SO_RUNNABLE_LEFT;
                         if (!o->symmetrical)
-                                flags = SO_IMPLIES_THEN | SO_RUNNABLE_LEFT;
+                                flags = SO_IMPLIES_THEN | SO_ASYMMETRIC;
                         inv_flags = SO_IMPLIES_FIRST | SO_RUNNABLE_LEFT;
                         break;
                 }
@@ -622,6 +622,15 @@ static void propagate(struct sched *s) {
                                 struct saction *first = then->inputs[j].action;
                                 unsigned f = then->inputs[j].flags;
 
+                                /* An asymmetric order blocks a then that must
+                                 * happen, not one merely possible. */
+                                if ((f & SO_ASYMMETRIC) && !(first->flags & SA_RUNNABLE) && (then->flags & SA_RUNNABLE) &&
+                                    !(then->flags & SA_OPTIONAL)) {
+                                        then->flags &= ~SA_RUNNABLE;
+                                        if (!then->reason && then->rsc != first->rsc)
+                                                then->reason = reason_text(s, first, "unrunnable");
+                                        changed = true;
+                                }
                                 if ((f & SO_RUNNABLE_LEFT) && !(first->flags & SA_RUNNABLE) &&
                                     (then->flags & SA_RUNNABLE)) {
                                         then->flags &= ~SA_RUNNABLE;
@@ -643,6 +652,13 @@ static void propagate(struct sched *s) {
                                 }
                                 /* A required start of an active resource
                                  * needs its stop: a restart. */
+                                /* ... and one that cannot start again must stop. */
+                                if ((f & SO_RESTART) && !(then->flags & SA_RUNNABLE) && (first->flags & SA_OPTIONAL) &&
+                                    (first->flags & SA_RUNNABLE) && then->rsc && then->rsc->managed) {
+                                        first->flags &= ~SA_OPTIONAL;
+                                        first->flags |= SA_MADE_REQUIRED;
+                                        changed = true;
+                                }
                                 if ((f & SO_RESTART) && !(then->flags & SA_OPTIONAL) && (then->flags & SA_RUNNABLE) &&
                                     (first->flags & SA_OPTIONAL)) {
                                         first->flags &= ~SA_OPTIONAL;
