@@ -128,6 +128,8 @@ struct cib_lrm_op {
         time_t last_rc_change;
         const char *transition_key;
         const char *op_digest;
+        const char *restart_digest; /* op-restart-digest: of the parameters below */
+        const char *force_restart;  /* op-force-restart: " a b " */
         const char *feature_set;   /* crm_feature_set of the controller that ran it */
         bool secure_params;        /* op-secure-params given: digests cover more */
 };

@@ -68,6 +68,10 @@ static int load_op(struct cib_lrm_op *op, const xmlNode *n, char *why, size_t wh
                                 op->op_digest = v;
                         else if (strcmp(name, "op-secure-params") == 0)
                                 op->secure_params = true;
+                        else if (strcmp(name, "op-restart-digest") == 0)
+                                op->restart_digest = v;
+                        else if (strcmp(name, "op-force-restart") == 0)
+                                op->force_restart = v;
                         break;
                 case 'r':
                         if (strcmp(name, "rc-code") == 0)

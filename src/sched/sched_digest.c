@@ -71,8 +71,20 @@ static void append_escaped(char *buf, size_t size, const char *v) {
         buf[l] = 0;
 }
 
-/* The digest of an operation of r on node as configured now. */
-static void digest(const struct sched *s, const struct srsc *r, int node, const struct cib_op *op, char ret[33]) {
+/* Whether name is one of the space-separated words of list. */
+static bool in_list(const char *list, const char *name) {
+        size_t l = strlen(name);
+
+        for (const char *p = list; p && (p = strstr(p, name)); p += l)
+                if ((p == list || p[-1] == ' ') && (p[l] == ' ' || p[l] == 0))
+                        return true;
+        return false;
+}
+
+/* The digest of an operation of r on node as configured now; with only,
+ * of just the parameters that list names. */
+static void digest(const struct sched *s, const struct srsc *r, int node, const struct cib_op *op, const char *only,
+                   char ret[33]) {
         struct param p[256];
         size_t n = 0;
         char buf[16384] = " <parameters", timeout[32];
@@ -94,6 +106,14 @@ static void digest(const struct sched *s, const struct srsc *r, int node, const 
                         snprintf(timeout, sizeof(timeout), "%u", t);
                         add_param(p, &n, ELEMENTSOF(p), "CRM_meta_timeout", timeout);
                 }
+        }
+        if (only) {
+                size_t k = 0;
+
+                for (size_t i = 0; i < n; i++)
+                        if (in_list(only, p[i].name))
+                                p[k++] = p[i];
+                n = k;
         }
         qsort(p, n, sizeof(*p), cmp_params);
         for (size_t i = 0; i < n; i++) {
@@ -172,7 +192,7 @@ static void check_history(struct sched *s, struct srsc *r, int node, const struc
                 if (!op->op_digest || op->interval_ms || op->secure_params || !op->feature_set ||
                     atoi(op->feature_set) < 2)
                         continue;
-                digest(s, r, node, conf, want);
+                digest(s, r, node, conf, NULL, want);
                 if (!*want || strcmp(want, op->op_digest) == 0)
                         continue;
                 if (getenv("TANDEM_DIGEST_DEBUG"))
@@ -183,10 +203,22 @@ static void check_history(struct sched *s, struct srsc *r, int node, const struc
                         if (a)
                                 a->flags |= SA_MONITOR_WANTED;
                 } else {
+                        struct saction *a;
+                        char restart[33];
+
+                        /* Only parameters the agent can reload changed:
+                         * reload in place. */
+                        if (op->restart_digest && op->force_restart) {
+                                digest(s, r, node, NULL, op->force_restart, restart);
+                                if (strcmp(restart, op->restart_digest) == 0) {
+                                        r->reload = true;
+                                        a = sched_action(s, r, "reload-agent", node, 0, false);
+                                        continue;
+                                }
+                        }
                         /* Unplaced yet: the start goes where the resource
                          * will be (the first lookup with a node takes it). */
-                        struct saction *a = sched_action(s, r, "start", -1, 0, false);
-
+                        a = sched_action(s, r, "start", -1, 0, false);
                         if (a)
                                 a->reason = "resource definition change";
                 }

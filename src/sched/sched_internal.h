@@ -48,7 +48,7 @@ struct srsc {
         size_t n_running;
         enum cib_role role;  /* most significant role anywhere */
         enum cib_role *role_on; /* per node */
-        bool failed, blocked, failure_ignored, start_pending, migrating, no_quorum_stop;
+        bool failed, blocked, failure_ignored, start_pending, migrating, no_quorum_stop, reload;
         const char *pending_task; /* Starting/Stopping/... for display */
         const char *clone_name;   /* the id the history knows an instance by */
         int seen_on;              /* node of the last history mapped to an instance */

@@ -104,7 +104,7 @@ static void primitive_orderings(struct sched *s, struct srsc *r) {
                                 continue;
                         }
                         if (strcmp(a->task, "start") == 0 || strcmp(a->task, "promote") == 0 ||
-                            strcmp(a->task, "demote") == 0)
+                            strcmp(a->task, "demote") == 0 || strcmp(a->task, "reload-agent") == 0)
                                 sched_order(a, m, SO_RUNNABLE_LEFT | SO_IMPLIES_THEN);
                 }
         }

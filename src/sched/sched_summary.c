@@ -110,6 +110,8 @@ static void primitive_summary(const struct sched *s, struct widths *w, struct sr
                         goto out;
                 if (migrate && current >= 0 && (migrate->flags & SA_RUNNABLE) && required(migrate))
                         log_action(s, w, f, "Migrate", r, current, next, start, NULL);
+                else if (r->reload && current == next)
+                        log_action(s, w, f, "Reload", r, current, next, find(r, "reload-agent", next), NULL);
                 else if (!required(start)) {
                         if (required(demote) && required(promote))
                                 log_action(s, w, f, "Re-promote", r, current, next, promote, demote);
