@@ -271,6 +271,9 @@ static void replay(struct sched *s, struct srsc *r, int node, const struct cib_l
                 return;
 
         add_running(s, r, node, role);
+        /* What runs on a node in maintenance is left alone. */
+        if (s->nodes[node].maintenance)
+                r->managed = false;
         if (r->orphan && !r->parent && r->managed)
                 sched_early_action(s, r, "stop", node, 0);
         if (!s->nodes[node].online && !s->nodes[node].unclean && !s->nodes[node].maintenance && r->managed &&
