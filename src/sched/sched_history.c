@@ -231,7 +231,7 @@ static void replay(struct sched *s, struct srsc *r, int node, const struct cib_l
                         r->expired[node] = true;
                         continue;
                 }
-                if (is_hard_error(op->rc) || op->op_status == 3 || op->op_status >= 5) {
+                if ((is_hard_error(op->rc) || op->op_status == 3 || op->op_status >= 5) && f != FAIL_IGNORE) {
                         r->banned[node] = true;
                         if (op->rc == 6 || op->op_status == 6)
                                 for (size_t n = 0; n < s->n_nodes; n++)
@@ -244,7 +244,9 @@ static void replay(struct sched *s, struct srsc *r, int node, const struct cib_l
                 if (strcmp(op->task, "promote") == 0 || op->rc == 9)
                         role = CIB_ROLE_PROMOTED;
                 else if (strcmp(op->task, "demote") == 0)
-                        role = op->rc == 7 ? CIB_ROLE_STOPPED : CIB_ROLE_UNPROMOTED;
+                        role = f == FAIL_BLOCK ? CIB_ROLE_PROMOTED
+                               : op->rc == 7   ? CIB_ROLE_STOPPED
+                                               : CIB_ROLE_UNPROMOTED;
                 if (probe && op->rc == 5)
                         role = CIB_ROLE_STOPPED;
                 else if (role < CIB_ROLE_STARTED)
