@@ -84,7 +84,7 @@ static bool in_list(const char *list, const char *name) {
 /* The digest of an operation of r on node as configured now; with only,
  * of just the parameters that list names. */
 static void digest(const struct sched *s, const struct srsc *r, int node, const struct cib_op *op, const char *only,
-                   char ret[33]) {
+                   bool with_timeout, char ret[33]) {
         struct param p[256];
         size_t n = 0;
         char buf[16384] = " <parameters", timeout[32];
@@ -93,7 +93,7 @@ static void digest(const struct sched *s, const struct srsc *r, int node, const 
         add_attrs(s, node, &r->def->params, p, &n, ELEMENTSOF(p));
         if (op) {
                 add_attrs(s, node, &op->params, p, &n, ELEMENTSOF(p));
-                if (op->interval_ms) {
+                if (op->interval_ms && with_timeout) {
                         unsigned t = op->timeout_ms;
 
                         if (!t) {
@@ -186,15 +186,21 @@ static void check_history(struct sched *s, struct srsc *r, int node, const struc
                         }
                 } else if (strcmp(op->task, "start") != 0)
                         continue;
-                /* Digests of recurring operations, of controllers older than
-                 * feature set 2.0 and of operations with secure parameters
-                 * cover more than tandem can recompute: not compared. */
-                if (!op->op_digest || op->interval_ms || op->secure_params || !op->feature_set ||
-                    atoi(op->feature_set) < 2)
+                /* Digests of controllers older than feature set 2.0 and of
+                 * operations with secure parameters cover more than tandem
+                 * can recompute: not compared. */
+                if (!op->op_digest || op->secure_params || !op->feature_set || atoi(op->feature_set) < 2)
                         continue;
-                digest(s, r, node, conf, NULL, want);
+                /* Depending on the controller's version, a recurring
+                 * operation's digest has its timeout or not: either fits. */
+                digest(s, r, node, conf, NULL, true, want);
                 if (!*want || strcmp(want, op->op_digest) == 0)
                         continue;
+                if (op->interval_ms) {
+                        digest(s, r, node, conf, NULL, false, want);
+                        if (!*want || strcmp(want, op->op_digest) == 0)
+                                continue;
+                }
                 if (getenv("TANDEM_DIGEST_DEBUG"))
                         fprintf(stderr, "digest mismatch %s %s on %s: %s vs %s\n", r->id, op->id, s->nodes[node].name, want, op->op_digest);
                 if (op->interval_ms) {
@@ -209,7 +215,7 @@ static void check_history(struct sched *s, struct srsc *r, int node, const struc
                         /* Only parameters the agent can reload changed:
                          * reload in place. */
                         if (op->restart_digest && op->force_restart) {
-                                digest(s, r, node, NULL, op->force_restart, restart);
+                                digest(s, r, node, NULL, op->force_restart, false, restart);
                                 if (strcmp(restart, op->restart_digest) == 0) {
                                         r->reload = true;
                                         a = sched_action(s, r, "reload-agent", node, 0, false);
