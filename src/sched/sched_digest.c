@@ -263,6 +263,16 @@ void sched_check_definitions(struct sched *s) {
                                 r = s->lrm_map[n][i];
                         if (!r || !r->managed)
                                 continue;
+                        /* The history of an inactive orphan is deleted. */
+                        if (r->orphan && !r->parent) {
+                                bool here = false;
+
+                                for (size_t k = 0; k < r->n_running; k++)
+                                        here = here || r->running[k] == (int) n;
+                                if (!here && s->stop_orphans)
+                                        sched_delete(s, r, (int) n);
+                                continue;
+                        }
                         if (agent_changed(r->parent ? r->parent->def->child : r->def, &c->lrm[i])) {
                                 /* History of another agent: removed. */
                                 sched_delete(s, r, (int) n);
