@@ -139,11 +139,11 @@ static void replay(struct sched *s, struct srsc *r, int node, const struct cib_l
         enum on_fail on_fail = FAIL_IGNORE;
         const char *pending = NULL;
         bool failed_start = false;
+        int expired_ops = 0;
 
         for (size_t i = 0; i < lrm->n_ops; i++)
                 sorted[i] = &lrm->ops[i];
         qsort(sorted, lrm->n_ops, sizeof(sorted[0]), cmp_ops);
-        r->known_on[node] = true;
 
         for (size_t i = 0; i < lrm->n_ops; i++) {
                 const struct cib_lrm_op *op = sorted[i];
@@ -229,6 +229,7 @@ static void replay(struct sched *s, struct srsc *r, int node, const struct cib_l
                 if (r->failure_timeout_s && f != FAIL_BLOCK && op->last_rc_change &&
                     op->last_rc_change + (time_t) r->failure_timeout_s <= s->opts.now) {
                         r->expired[node] = true;
+                        expired_ops++;
                         continue;
                 }
                 if ((is_hard_error(op->rc) || op->op_status == 3 || op->op_status >= 5) && f != FAIL_IGNORE) {
@@ -258,6 +259,9 @@ static void replay(struct sched *s, struct srsc *r, int node, const struct cib_l
                 if (f > on_fail)
                         on_fail = f;
         }
+        /* History made only of expired failures tells nothing. */
+        if ((size_t) expired_ops < lrm->n_ops)
+                r->known_on[node] = true;
         /* start-failure-is-fatal acts through the fail count the
          * controller records, which is read from the node attributes. */
         (void) failed_start;

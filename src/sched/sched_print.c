@@ -83,7 +83,9 @@ static const char *failed_probe_text(const struct sched *s, const struct srsc *r
 
                                 /* Only "not installed" probe failures are shown so. */
                                 if (strcmp(op->task, "monitor") == 0 && op->interval_ms == 0 &&
-                                    (op->rc == 5 || op->op_status == 7) && strstr(op->id, "last_failure"))
+                                    (op->rc == 5 || op->op_status == 7) && strstr(op->id, "last_failure") &&
+                                    !(r->failure_timeout_s && op->last_rc_change &&
+                                      op->last_rc_change + (time_t) r->failure_timeout_s <= s->opts.now))
                                         return texts[5];
                         }
                 }
