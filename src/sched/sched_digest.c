@@ -154,12 +154,19 @@ static void check_history(struct sched *s, struct srsc *r, int node, const struc
         for (size_t i = 0; i < lrm->n_ops; i++)
                 ops[i] = &lrm->ops[i];
         qsort(ops, lrm->n_ops, sizeof(ops[0]), cmp_calls);
+        int implied = -1;
+
         for (size_t i = 0; i < lrm->n_ops; i++) {
                 if (strcmp(ops[i]->task, "stop") == 0 && ops[i]->op_status == 0)
                         stop = (int) i;
                 else if (strcmp(ops[i]->task, "start") == 0 || strcmp(ops[i]->task, "migrate_from") == 0)
                         start = (int) i;
+                else if (implied <= stop && strcmp(ops[i]->task, "monitor") == 0 &&
+                         (ops[i]->rc == 0 || ops[i]->rc == 8))
+                        implied = (int) i; /* a monitor that found it running */
         }
+        if (start < 0)
+                start = implied;
         if (start < 0 || start < stop)
                 return;
         for (size_t i = (size_t) start; i < lrm->n_ops; i++) {
@@ -186,17 +193,22 @@ static void check_history(struct sched *s, struct srsc *r, int node, const struc
                         }
                 } else if (strcmp(op->task, "start") != 0)
                         continue;
-                /* Digests of controllers older than feature set 2.0 and of
-                 * operations with secure parameters cover more than tandem
-                 * can recompute: not compared. */
-                if (!op->op_digest || op->secure_params || !op->feature_set || atoi(op->feature_set) < 2)
+                /* Start digests of controllers older than feature set 2.0
+                 * and digests of operations with secure parameters cover
+                 * more than tandem can recompute: not compared. */
+                if (!op->op_digest || op->secure_params || !op->feature_set ||
+                    (atoi(op->feature_set) < 2 && !op->interval_ms))
                         continue;
                 /* Depending on the controller's version, a recurring
                  * operation's digest has its timeout or not: either fits. */
+                /* Controllers before feature set 2.0 digested recurring
+                 * operations differently: never equal to today's. */
                 digest(s, r, node, conf, NULL, true, want);
+                if (atoi(op->feature_set) < 2)
+                        want[0] = '?';
                 if (!*want || strcmp(want, op->op_digest) == 0)
                         continue;
-                if (op->interval_ms) {
+                if (op->interval_ms && atoi(op->feature_set) >= 2) {
                         digest(s, r, node, conf, NULL, false, want);
                         if (!*want || strcmp(want, op->op_digest) == 0)
                                 continue;
@@ -204,7 +216,11 @@ static void check_history(struct sched *s, struct srsc *r, int node, const struc
                 if (getenv("TANDEM_DIGEST_DEBUG"))
                         fprintf(stderr, "digest mismatch %s %s on %s: %s vs %s\n", r->id, op->id, s->nodes[node].name, want, op->op_digest);
                 if (op->interval_ms) {
-                        struct saction *a = sched_action(s, r, "monitor", node, op->interval_ms, false);
+                        struct saction *a;
+
+                        if (r->assigned != node)
+                                continue; /* leaving the node: nothing to redo there */
+                        a = sched_action(s, r, "monitor", node, op->interval_ms, false);
 
                         if (a)
                                 a->flags |= SA_MONITOR_WANTED;
