@@ -257,9 +257,7 @@ static void recurring(struct sched *s, struct srsc *r, int node) {
                  * monitor active in the wrong role is cancelled before the
                  * role changes. */
                 if ((op->role == CIB_ROLE_UNKNOWN && want == CIB_ROLE_PROMOTED) ||
-                    (op->role != CIB_ROLE_UNKNOWN && op->role != want &&
-                     !(op->role == CIB_ROLE_STARTED && want == CIB_ROLE_UNPROMOTED) &&
-                     !(op->role == CIB_ROLE_UNPROMOTED && want == CIB_ROLE_STARTED))) {
+                    (op->role != CIB_ROLE_UNKNOWN && op->role != want)) {
                         if (r->n_running == 1 && r->running[0] == node && monitor_active(s, r, node, op->interval_ms)) {
                                 struct saction *c = new_action(s, r, make_key(r->id, "cancel", op->interval_ms),
                                                                "cancel", node, op->interval_ms, false, false);
