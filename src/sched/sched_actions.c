@@ -237,6 +237,18 @@ static bool monitor_active(const struct sched *s, const struct srsc *r, int node
         return false;
 }
 
+/* Two operations with the same name and interval are a configuration
+ * error Pacemaker ignores both for. */
+static bool duplicate_op(const struct srsc *r, const struct cib_op *op) {
+        for (size_t i = 0; i < r->def->n_ops; i++) {
+                const struct cib_op *o = &r->def->ops[i];
+
+                if (o != op && o->interval_ms == op->interval_ms && strcmp(o->name, op->name) == 0)
+                        return true;
+        }
+        return false;
+}
+
 static void recurring(struct sched *s, struct srsc *r, int node) {
         struct saction *start = sched_find_action(s, r, "start", node);
         bool restarting = start && !(start->flags & SA_OPTIONAL);
@@ -247,7 +259,7 @@ static void recurring(struct sched *s, struct srsc *r, int node) {
                 bool optional;
                 struct saction *m, *promote, *demote;
 
-                if (strcmp(op->name, "monitor") != 0 || op->interval_ms == 0 || !op->enabled)
+                if (strcmp(op->name, "monitor") != 0 || op->interval_ms == 0 || !op->enabled || duplicate_op(r, op))
                         continue;
                 if (want == CIB_ROLE_STARTED && r->parent && r->parent->promotable)
                         want = CIB_ROLE_UNPROMOTED;
