@@ -552,7 +552,7 @@ void sched_create_actions(struct sched *s) {
                         continue;
                 }
                 new_action(s, e->rsc, make_key(e->rsc->id, e->task, e->interval_ms), e->task, e->node, e->interval_ms,
-                           !stop && strcmp(e->task, "clear_failcount") != 0, false);
+                           !stop && !e->required && strcmp(e->task, "clear_failcount") != 0, false);
         }
         /* Pacemaker creates these while reading the constraints. */
         for (size_t i = 0; i < s->cib->n_orders; i++) {

@@ -128,6 +128,11 @@ static void record_active_monitors(struct sched *s, struct srsc *r, int node, co
                         continue;
                 if ((int) i < start || op->interval_ms == 0 || op->op_status == -1)
                         continue;
+                /* A recurring operation whose failure expired is not active:
+                 * it is scheduled again. */
+                if (op->rc != target_rc(op) && r->failure_timeout_s && op->last_rc_change &&
+                    op->last_rc_change + (time_t) r->failure_timeout_s <= s->opts.now)
+                        continue;
                 sched_early_action(s, r, op->task, node, op->interval_ms);
         }
 }

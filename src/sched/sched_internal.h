@@ -167,6 +167,7 @@ struct sched {
                 const char *task;
                 int node;
                 unsigned interval_ms;
+                bool required;
         } *early;
         size_t n_early;
 };

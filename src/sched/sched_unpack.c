@@ -532,7 +532,7 @@ void sched_early_action(struct sched *s, struct srsc *r, const char *task, int n
         if (!e)
                 return;
         s->early = e;
-        s->early[s->n_early++] = (struct early_action) { r, task, node, interval_ms };
+        s->early[s->n_early++] = (struct early_action) { r, task, node, interval_ms, false };
 }
 
 void sched_unpack_free(struct sched *s) {
