@@ -631,6 +631,14 @@ static void propagate(struct sched *s) {
                                                 then->reason = reason_text(s, first, "unrunnable");
                                         changed = true;
                                 }
+                                if ((f & SO_IMPLIES_THEN) && !(first->flags & SA_OPTIONAL) &&
+                                    (then->flags & SA_OPTIONAL)) {
+                                        then->flags &= ~SA_OPTIONAL;
+                                        then->flags |= SA_MADE_REQUIRED;
+                                        if (!then->reason && first->rsc != then->rsc && first->rsc && then->rsc)
+                                                then->reason = reason_text(s, first, "required");
+                                        changed = true;
+                                }
                                 if ((f & SO_RUNNABLE_LEFT) && !(first->flags & SA_RUNNABLE) &&
                                     (then->flags & SA_RUNNABLE)) {
                                         then->flags &= ~SA_RUNNABLE;
@@ -640,14 +648,6 @@ static void propagate(struct sched *s) {
                                                 then->reason = first->reason;
                                         else if (!then->reason && then->rsc != first->rsc)
                                                 then->reason = reason_text(s, first, "unrunnable");
-                                        changed = true;
-                                }
-                                if ((f & SO_IMPLIES_THEN) && !(first->flags & SA_OPTIONAL) &&
-                                    (then->flags & SA_OPTIONAL)) {
-                                        then->flags &= ~SA_OPTIONAL;
-                                        then->flags |= SA_MADE_REQUIRED;
-                                        if (!then->reason && first->rsc != then->rsc && first->rsc && then->rsc)
-                                                then->reason = reason_text(s, first, "required");
                                         changed = true;
                                 }
                                 /* A required start of an active resource
