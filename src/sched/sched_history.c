@@ -301,13 +301,14 @@ static void replay(struct sched *s, struct srsc *r, int node, const struct cib_l
         case FAIL_IGNORE:
                 break;
         case FAIL_FENCE:
+                r->failed = true;
                 if (s->stonith_enabled) {
                         char msg[600];
 
                         snprintf(msg, sizeof(msg), "%s failed there", r->id);
                         sched_fence_node(s, node, sched_strdup(s, msg));
                 } else {
-                        r->failed = r->blocked = true;
+                        r->blocked = true;
                         r->managed = false;
                 }
                 break;
