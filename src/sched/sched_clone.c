@@ -72,7 +72,13 @@ static int cmp_weights(const struct srsc *a, const struct srsc *b) {
 static int cmp_instances(const void *x, const void *y) {
         const struct srsc *a = *(const struct srsc *const *) x, *b = *(const struct srsc *const *) y;
         bool ra = a->n_running > 0, rb = b->n_running > 0;
+        /* Active on a lost node: placed last. */
+        bool sa = ra && (sort_s->nodes[a->running[0]].unclean || !sort_s->nodes[a->running[0]].online);
+        bool sb = rb && (sort_s->nodes[b->running[0]].unclean || !sort_s->nodes[b->running[0]].online);
         int c;
+
+        if (sa != sb)
+                return sa ? 1 : -1;
 
         if (ra != rb)
                 return ra ? -1 : 1;
