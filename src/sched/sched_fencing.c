@@ -69,6 +69,14 @@ void sched_fencing(struct sched *s) {
                                 if (a->node == (int) n && (strcmp(a->task, "stop") == 0 || strcmp(a->task, "demote") == 0)) {
                                         a->flags |= SA_PSEUDO | SA_RUNNABLE;
                                         sched_order(f, a, SO_IMPLIES_THEN);
+                                        /* The instance's clone stops after the fencing too. */
+                                        for (size_t k = 0; r->parent && k < r->parent->n_actions; k++) {
+                                                struct saction *c = r->parent->actions[k];
+
+                                                if (!c->notify_kind && strcmp(c->task, "stop") == 0 &&
+                                                    strcmp(a->task, "stop") == 0)
+                                                        sched_order(f, c, SO_OPTIONAL);
+                                        }
                                 }
                         }
                 }

@@ -132,7 +132,12 @@ static void print_action(const struct sched *s, const struct saction *a, FILE *f
         const char *id;
 
         if (a->flags & SA_PSEUDO) {
-                fprintf(f, "  * Pseudo action:   %s\n", a->key);
+                /* An anonymous instance's implied action goes by its name. */
+                if (a->rsc && a->rsc->parent && !a->rsc->parent->unique && !a->notify_kind &&
+                    strcmp(a->task, "notify") != 0)
+                        fprintf(f, "  * Pseudo action:   %s_%s_%u\n", display_id(s, a->rsc), a->task, a->interval_ms);
+                else
+                        fprintf(f, "  * Pseudo action:   %s\n", a->key);
                 return;
         }
         if (!a->rsc) {
