@@ -143,7 +143,7 @@ static void replay(struct sched *s, struct srsc *r, int node, const struct cib_l
         enum cib_role role = CIB_ROLE_UNKNOWN;
         enum on_fail on_fail = FAIL_IGNORE;
         const char *pending = NULL;
-        bool failed_start = false;
+        bool failed_start = false, not_installed_stop = false;
         int expired_ops = 0;
 
         for (size_t i = 0; i < lrm->n_ops; i++)
@@ -247,6 +247,9 @@ static void replay(struct sched *s, struct srsc *r, int node, const struct cib_l
                         failed_start = true;
                 if (strcmp(op->task, "stop") == 0)
                         r->banned[node] = true;
+                /* An agent that is not installed cannot stop anything. */
+                if (strcmp(op->task, "stop") == 0 && (op->rc == 5 || op->op_status == 7))
+                        not_installed_stop = true;
                 if (strcmp(op->task, "promote") == 0 || op->rc == 9)
                         role = CIB_ROLE_PROMOTED;
                 else if (strcmp(op->task, "demote") == 0)
@@ -297,6 +300,12 @@ static void replay(struct sched *s, struct srsc *r, int node, const struct cib_l
         /* On a node that will be fenced the failure needs nothing more. */
         if (s->nodes[node].unclean)
                 on_fail = FAIL_IGNORE;
+        /* An agent that is missing on a node that is down blocks the
+         * resource: nothing can stop it there. */
+        if (not_installed_stop && !s->nodes[node].online) {
+                r->failed = r->blocked = true;
+                r->managed = false;
+        }
         switch (on_fail) {
         case FAIL_IGNORE:
                 break;
