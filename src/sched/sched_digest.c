@@ -191,8 +191,9 @@ static void check_history(struct sched *s, struct srsc *r, int node, const struc
                                         a->flags |= SA_AFTER_STOPS;
                                 continue;
                         }
-                } else if (strcmp(op->task, "start") != 0)
-                        continue;
+                } else if (strcmp(op->task, "start") != 0 &&
+                           !(strcmp(op->task, "monitor") == 0 && (op->rc == 0 || op->rc == 8)))
+                        continue; /* starts, and probes that found it running */
                 /* Start digests of controllers older than feature set 2.0
                  * and digests of operations with secure parameters cover
                  * more than tandem can recompute: not compared. */
