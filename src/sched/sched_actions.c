@@ -456,7 +456,7 @@ static void clone_actions(struct sched *s, struct srsc *c) {
         for (size_t i = 0; i < c->n_children; i++) {
                 primitive_actions(s, c->children[i]);
                 instance_changes(c->children[i], &starting, &stopping, &promoting, &demoting);
-                active = active || c->children[i]->n_running > 0;
+                active = active || (c->children[i]->n_running > 0 && c->children[i]->assigned >= 0);
         }
         start = clone_op(s, c, "start", !starting, true);
         running = clone_op(s, c, "running", !starting, false);

@@ -552,9 +552,45 @@ static void name_requirements(struct sched *s) {
         }
 }
 
+/* A resource that cannot start keeps what must run with it from starting
+ * (mandatory colocations). */
+static bool block_dependents(struct sched *s) {
+        bool changed = false;
+
+        for (size_t i = 0; i < s->cib->n_colocations; i++) {
+                const struct cib_colocation *co = &s->cib->colocations[i];
+                struct srsc *dep = sched_find_rsc(s, co->rsc), *primary = sched_find_rsc(s, co->with_rsc);
+                struct saction *pstart = NULL;
+
+                if (!dep || !primary || dep->is_clone || primary->is_clone || co->score < CIB_INFINITY ||
+                    co->rsc_role != CIB_ROLE_UNKNOWN || co->with_role != CIB_ROLE_UNKNOWN || primary->assigned < 0)
+                        continue;
+                for (size_t j = 0; j < primary->n_actions && !pstart; j++)
+                        if (strcmp(primary->actions[j]->task, "start") == 0 && primary->actions[j]->node == primary->assigned)
+                                pstart = primary->actions[j];
+                if (!pstart || (pstart->flags & SA_RUNNABLE))
+                        continue;
+                for (size_t j = 0; j < dep->n_actions; j++) {
+                        struct saction *a = dep->actions[j];
+                        char msg[600];
+
+                        if (strcmp(a->task, "start") != 0 || !(a->flags & SA_RUNNABLE))
+                                continue;
+                        a->flags &= ~SA_RUNNABLE;
+                        snprintf(msg, sizeof(msg), "colocation with %s", primary->id);
+                        if (!a->reason)
+                                a->reason = sched_strdup(s, msg);
+                        changed = true;
+                }
+        }
+        return changed;
+}
+
 void sched_update_runnable(struct sched *s) {
         propagate(s);
         if (one_or_more_restarts(s))
+                propagate(s);
+        for (int i = 0; i < 8 && block_dependents(s); i++)
                 propagate(s);
         name_requirements(s);
 }
