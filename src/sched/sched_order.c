@@ -248,10 +248,8 @@ static void inhibit(struct srsc *inst) {
                 if (strcmp(a->task, "start") == 0 || strcmp(a->task, "promote") == 0 ||
                     (strcmp(a->task, "monitor") == 0 && a->interval_ms))
                         a->flags &= ~SA_RUNNABLE;
-                else if (strcmp(a->task, "stop") == 0) {
-                        a->flags &= ~SA_OPTIONAL;
-                        a->reason = "node availability";
-                }
+                else if (strcmp(a->task, "stop") == 0)
+                        a->flags &= ~SA_OPTIONAL; /* created while placed: no reason */
         }
         /* With no instance left to start, the clone starts nothing. */
         for (size_t i = 0; i < c->n_children; i++)
