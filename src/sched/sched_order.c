@@ -584,11 +584,61 @@ static bool block_dependents(struct sched *s) {
         return changed;
 }
 
+/* A clone that must start after a clone that will run nothing gets no
+ * new instances: they are not placed at all. */
+static bool inhibit_after_idle_clones(struct sched *s) {
+        bool changed = false;
+
+        for (size_t i = 0; i < s->cib->n_orders; i++) {
+                const struct cib_order *o = &s->cib->orders[i];
+                struct srsc *first = sched_find_rsc(s, o->first), *then = sched_find_rsc(s, o->then);
+                struct saction *running = NULL;
+
+                if (!first || !then || !first->is_clone || !then->is_clone ||
+                    o->kind != CIB_ORDER_MANDATORY || strcmp(o->first_action, "start") != 0 ||
+                    strcmp(o->then_action, "start") != 0 || !o->require_all || first->clone_min > 0)
+                        continue;
+                if (then->interleave) {
+                        /* Pairs whose first-instance is no longer placed. */
+                        for (size_t c = 0; c < then->n_children; c++) {
+                                struct srsc *t = then->children[c];
+                                bool paired = false;
+
+                                if (t->n_running || t->assigned < 0)
+                                        continue;
+                                for (size_t k = 0; k < first->n_children && !paired; k++)
+                                        paired = first->children[k]->assigned == t->assigned;
+                                if (!paired) {
+                                        inhibit(t);
+                                        changed = true;
+                                }
+                        }
+                        continue;
+                }
+                for (size_t j = 0; j < first->n_actions && !running; j++)
+                        if (strcmp(first->actions[j]->task, "running") == 0 && !first->actions[j]->notify_kind)
+                                running = first->actions[j];
+                if (!running || (running->flags & SA_RUNNABLE))
+                        continue;
+                for (size_t c = 0; c < then->n_children; c++) {
+                        struct srsc *t = then->children[c];
+
+                        if (t->n_running || t->assigned < 0)
+                                continue;
+                        inhibit(t);
+                        changed = true;
+                }
+        }
+        return changed;
+}
+
 void sched_update_runnable(struct sched *s) {
         propagate(s);
         if (one_or_more_restarts(s))
                 propagate(s);
         for (int i = 0; i < 8 && block_dependents(s); i++)
+                propagate(s);
+        for (int i = 0; i < 8 && inhibit_after_idle_clones(s); i++)
                 propagate(s);
         name_requirements(s);
 }
