@@ -229,6 +229,11 @@ static void check_history(struct sched *s, struct srsc *r, int node, const struc
                         struct saction *a;
                         char restart[33];
 
+                        /* New parameters: old failures no longer count
+                         * (cleared in a later pass, as Pacemaker defers it). */
+                        if (r->fail_count[node] > 0)
+                                r->params_changed[node] = true;
+
                         /* Only parameters the agent can reload changed:
                          * reload in place. */
                         if (op->restart_digest && op->force_restart) {
@@ -266,6 +271,16 @@ void sched_delete(struct sched *s, struct srsc *r, int node) {
                 a->flags |= SA_AFTER_STOPS;
 }
 
+static void clear_changed_failures(struct sched *s) {
+        for (size_t i = 0; i < s->n_prims; i++) {
+                struct srsc *r = s->prims[i];
+
+                for (size_t n = 0; n < s->n_nodes; n++)
+                        if (r->params_changed[n])
+                                sched_action(s, r, "clear_failcount", (int) n, 0, false);
+        }
+}
+
 void sched_check_definitions(struct sched *s) {
         for (size_t n = 0; n < s->n_nodes; n++) {
                 const struct cib_node *c = s->nodes[n].cib;
@@ -299,4 +314,5 @@ void sched_check_definitions(struct sched *s) {
                                 check_history(s, r, (int) n, &c->lrm[i]);
                 }
         }
+        clear_changed_failures(s);
 }

@@ -57,6 +57,7 @@ struct srsc {
         int *fail_count;     /* per node */
         bool *banned;        /* hard errors that forbid a node */
         bool *expired;       /* a failure there expired (failure-timeout) */
+        bool *params_changed; /* failed there with parameters since changed */
         int partial_migration_source, partial_migration_target;
 
         /* Placement. */

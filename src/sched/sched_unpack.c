@@ -319,7 +319,9 @@ static int rsc_arrays(struct sched *s, struct srsc *r) {
         r->banned = calloc(n, sizeof(bool));
         r->weights = calloc(n, sizeof(int));
         r->expired = calloc(n, sizeof(bool));
-        if (!r->running || !r->role_on || !r->known_on || !r->fail_count || !r->banned || !r->weights || !r->expired)
+        r->params_changed = calloc(n, sizeof(bool));
+        if (!r->running || !r->role_on || !r->known_on || !r->fail_count || !r->banned || !r->weights || !r->expired ||
+            !r->params_changed)
                 return -ENOMEM;
         for (size_t i = 0; i < s->n_nodes; i++)
                 r->weights[i] = SCORE_ABSENT;
@@ -520,6 +522,7 @@ static void free_rsc(struct srsc *r) {
         free(r->fail_count);
         free(r->banned);
         free(r->expired);
+        free(r->params_changed);
         free(r->weights);
         free(r->actions);
         free(r->id);
