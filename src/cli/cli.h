@@ -7,6 +7,7 @@ int cli_lab(int argc, char **argv);
 int cli_disk(int argc, char **argv);
 int cli_status(int argc, char **argv);
 int cli_configure(int argc, char **argv);
+int cli_simulate(int argc, char **argv);
 
 /* Path of a daemon's control socket: $TANDEM_RUN_DIR (default /run/tandem)
  * followed by `name`. */

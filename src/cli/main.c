@@ -20,6 +20,7 @@ static const struct {
         { "configure", cli_configure, "the cluster configuration in crmsh's language" },
         { "disk", cli_disk, "replicated volumes (like drbdadm)" },
         { "lab", cli_lab, "a whole cluster on this machine, in namespaces" },
+        { "simulate", cli_simulate, "run the scheduler on a CIB file (like crm_simulate)" },
 };
 
 static void usage(FILE *f) {
