@@ -17,6 +17,11 @@ Brings up a two-host lab (root needed) and measures, in the same run:
 Prints a Markdown table.
 
   bench/disk_resync.py [--tandem build/src/tandem] [--size-mib 1024] [--rounds 3] [--seconds 8] [--peer-ram]
+                       [--link-mbit N]
+
+--link-mbit N shapes both hosts' links to N Mbit/s (tc tbf), like a real
+replication link; without it the lab's veth link runs at memory speed
+and the disks are what limits a resync.
 
 --peer-ram puts bob's backing file on bob's private tmpfs: in the lab both
 hosts share one disk, and a resync reads and writes it at once.
@@ -50,6 +55,16 @@ def conf(disk_opts, peer_ram):
 
 def status(t, host):
     return sh(t, "lab", "exec", host, "--", t, "disk", "status", "r0").stdout
+
+
+def wait_resync_started(t, limit=20):
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        st = status(t, "alice")
+        if "replication:SyncSource" in st or "replication:PausedSyncS" in st:
+            return
+        time.sleep(0.01)
+    raise SystemExit("the resync did not start")
 
 
 def wait_in_sync(t, limit=600):
@@ -111,19 +126,24 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=8)
     ap.add_argument("--peer-ram", action="store_true")
+    ap.add_argument("--link-mbit", type=int, default=0)
     a = ap.parse_args()
     t = os.path.abspath(a.tandem)
     work = tempfile.mkdtemp(prefix="tandem-bench.")
     size = a.size_mib << 20
     sh(t, "lab", "up", "2")
     try:
+        if a.link_mbit:
+            for h in ("alice", "bob"):
+                sh(t, "lab", "exec", h, "--", "tc", "qdisc", "add", "dev", "eth0", "root", "tbf",
+                   "rate", f"{a.link_mbit}mbit", "burst", "512kb", "latency", "20ms")
         tcp, resync = [], []
         setup(t, work, "c-plan-ahead 0; resync-rate 4G;", a.peer_ram, a.size_mib)
         for _ in range(a.rounds):
             tcp.append(tcp_copy(t, size))
             t0 = time.monotonic()
             sh(t, "lab", "exec", "alice", "--", t, "disk", "invalidate-remote", "r0")
-            time.sleep(0.05)
+            wait_resync_started(t)
             resync.append(a.size_mib / (wait_in_sync(t) - t0))
         setup(t, work, "", a.peer_ram, a.size_mib)
         quiet = fio_iops(t, a.seconds, a.size_mib)
@@ -135,7 +155,9 @@ def main():
         sh(t, "lab", "down", check=False)
     tm, rm = statistics.median(tcp), statistics.median(resync)
     print(f"| measure | tandem | reference | ratio |\n|---|---|---|---|")
-    print(f"| full resync, unthrottled, {a.size_mib} MiB | {rm:.0f} MiB/s | TCP copy {tm:.0f} MiB/s | {rm / tm:.2f} |")
+    link = f", link {a.link_mbit} Mbit/s" if a.link_mbit else ", link unshaped"
+    peer = ", bob on tmpfs" if a.peer_ram else ""
+    print(f"| full resync, unthrottled, {a.size_mib} MiB{link}{peer} | {rm:.0f} MiB/s | TCP copy {tm:.0f} MiB/s | {rm / tm:.2f} |")
     print(f"| 4K random write IOPS qd8 during a resync (default pace) | {busy:.0f} | without a resync {quiet:.0f} | "
           f"{busy / quiet:.2f} |")
     print(f"\nresync rounds (MiB/s): {', '.join(f'{x:.0f}' for x in resync)}; "
