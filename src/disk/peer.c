@@ -302,11 +302,7 @@ void peer_connection_lost(struct peer *p, const char *why) {
         if (was_established) {
                 log_warning("%s: connection to %s lost: %s", p->r->name, p->r->peer_host->name, why);
                 /* A Primary that loses its peer starts a new generation:
-                 * what it writes from now on is what the peer lacks. Not
-                 * while a bitmap generation is open (a resync as
-                 * SyncSource): the bitmap already tracks what the peer
-                 * lacks, and a new generation would make the next
-                 * connect look like a split brain (DRBD's rule too). */
+                 * what it writes from now on is what the peer lacks. */
                 if (p->r->role == ROLE_PRIMARY)
                         for (size_t i = 0; i < p->r->n_volumes; i++) {
                                 struct volume *v = p->r->volumes[i];
@@ -315,8 +311,6 @@ void peer_connection_lost(struct peer *p, const char *why) {
                                 if (!v || v->disk != VOL_UPTODATE)
                                         continue;
                                 volume_get_uuids(v, &u);
-                                if (u.bitmap != 0)
-                                        continue;
                                 uuid_new_current(&u, volume_random_uuid(), true);
                                 volume_set_uuids(v, &u);
                                 v->sb.flags |= META_F_LOST_PEER_AS_PRIMARY;
@@ -582,15 +576,6 @@ static void handle_hello(struct conn *c, const struct wire_hello *h) {
                 return;
         }
         c->peer_hello = *h;
-        /* An established connection stays: the sync decision and maybe a
-         * resync already ran on it, and replacing it now would restart
-         * them on the other with changed generations. (A dead one is found
-         * by the pings, and the peer's next attempt gets through.) */
-        if (p->c && p->c != c && p->c->phase == PHASE_ESTABLISHED) {
-                peer_close_with(p, c, WIRE_P_DISCONNECT, WIRE_REASON_DUPLICATE_CONNECTION,
-                                "a connection to %s is established already", p->r->peer_host->name);
-                return;
-        }
         /* Two connections past HELLO: keep one, by a rule both ends share. */
         if (p->c && p->c != c) {
                 struct wire_race_conn old_conn = { p->c->peer_hello.instance_id, p->c->initiated_here };
@@ -690,10 +675,6 @@ static void maybe_established(struct conn *c) {
         }
         c->phase = PHASE_ESTABLISHED;
         p->new_generation_done = false;
-        /* No second connection may follow this one: the attempts still
-         * under way end here. */
-        while (p->pending)
-                conn_free(p->pending);
         log_notice("%s: connected to %s (%s)", p->r->name, p->r->peer_host->name,
                    c->initiated_here ? "outgoing" : "incoming");
         if (peer_sync_decide(p) < 0)
